@@ -1,0 +1,231 @@
+//! `{prefix}_metadata.json` (DESIGN §4): everything needed to rebuild a model,
+//! its features and its index row. The file is the source of truth; the SQLite
+//! index is a cache of it.
+
+use crate::features::Normalization;
+use crate::metrics::Metrics;
+use crate::models::ModelConfig;
+use crate::naming::{Mode, ModelName, ModelType, Scope, VersionedName};
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Training,
+    Completed,
+    Failed,
+    Interrupted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Training => "training",
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Training,
+            Status::Completed,
+            Status::Failed,
+            Status::Interrupted,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    pub epochs_requested: u32,
+    pub epochs_run: u32,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub seed: u64,
+    pub patience: u32,
+    pub val_ratio: f64,
+    pub checkpoint_every: u32,
+    pub device: String,
+    pub duration_seconds: f64,
+    pub best_epoch: Option<u32>,
+    pub best_val_loss: Option<f64>,
+    pub train_windows: usize,
+    pub val_windows: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataInfo {
+    pub path: String,
+    pub sha256: String,
+    pub date_min: String,
+    pub date_max: String,
+    pub rows: usize,
+    pub series: usize,
+    pub fill: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: u32,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    pub lr: f64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub user: String,
+    pub host: String,
+    pub os: String,
+    pub device_name: String,
+    pub shoptrain_version: String,
+    pub candle_version: String,
+}
+
+/// Raw (unescaped) ids of a model's scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeIds {
+    pub product: Option<String>,
+    pub store: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetadata {
+    pub schema_version: u32,
+    pub prefix: String,
+    pub model_identifier: String,
+    pub mode: Mode,
+    /// The scope token as it appears in the prefix, e.g. `P001_all`.
+    pub scope: String,
+    pub scope_ids: ScopeIds,
+    pub model_type: ModelType,
+    pub version: u32,
+    pub status: Status,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub architecture: ModelConfig,
+    pub training: TrainingInfo,
+    pub data: DataInfo,
+    /// Input feature names in column order; `sales` is always first.
+    pub features: Vec<String>,
+    pub normalization: Normalization,
+    pub window: usize,
+    pub horizon: usize,
+    pub metrics: Option<Metrics>,
+    pub history: Vec<EpochRecord>,
+    pub weights_sha256: Option<String>,
+    pub parent_prefix: Option<String>,
+    pub host: HostInfo,
+    pub error_message: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    #[error("metadata is not valid JSON: {0}")]
+    Json(serde_json::Error),
+    #[error("metadata has no integer schema_version field")]
+    NoSchemaVersion,
+    #[error("metadata schema_version {found} is newer than this shoptrain understands ({SCHEMA_VERSION}); upgrade shoptrain")]
+    TooNew { found: u64 },
+    #[error("metadata (schema_version 1) is incomplete or has a wrong field: {0}")]
+    Schema(serde_json::Error),
+    #[error("metadata is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+impl ModelMetadata {
+    /// Parses and checks a metadata file's text.
+    pub fn from_json(text: &str) -> Result<ModelMetadata, MetadataError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(MetadataError::Json)?;
+        let found = value
+            .get("schema_version")
+            .and_then(|v| v.as_u64())
+            .ok_or(MetadataError::NoSchemaVersion)?;
+        if found > SCHEMA_VERSION as u64 {
+            return Err(MetadataError::TooNew { found });
+        }
+        let meta: ModelMetadata = serde_json::from_value(value).map_err(MetadataError::Schema)?;
+        meta.check()?;
+        Ok(meta)
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain data structs with string keys cannot fail.
+        serde_json::to_string_pretty(self).expect("metadata serialises")
+    }
+
+    /// The name this metadata claims, rebuilt from its own fields.
+    pub fn versioned_name(&self) -> Result<VersionedName, MetadataError> {
+        let scope = match self.mode {
+            Mode::Product => Scope::product(
+                self.scope_ids.product.as_deref().unwrap_or_default(),
+                self.scope_ids.store.as_deref(),
+            ),
+            Mode::Store => Scope::store(
+                self.scope_ids.store.as_deref().unwrap_or_default(),
+                self.scope_ids.product.as_deref(),
+            ),
+            Mode::Global => Ok(Scope::Global),
+        }
+        .map_err(|e| MetadataError::Inconsistent(e.to_string()))?;
+        Ok(VersionedName::new(
+            ModelName::new(scope, self.model_type),
+            self.version,
+        ))
+    }
+
+    fn check(&self) -> Result<(), MetadataError> {
+        let name = self.versioned_name()?;
+        let bad = |why: String| Err(MetadataError::Inconsistent(why));
+        if name.prefix() != self.prefix {
+            return bad(format!(
+                "prefix {:?} does not match its mode/scope/type/version ({:?})",
+                self.prefix,
+                name.prefix()
+            ));
+        }
+        if name.name.identifier() != self.model_identifier {
+            return bad(format!(
+                "model_identifier {:?} does not match prefix {:?}",
+                self.model_identifier, self.prefix
+            ));
+        }
+        if self.architecture.model_type() != self.model_type {
+            return bad(format!(
+                "architecture is for {} but model_type is {}",
+                self.architecture.model_type(),
+                self.model_type
+            ));
+        }
+        if self.features.first().map(String::as_str) != Some(crate::features::TARGET) {
+            return bad("the first feature must be 'sales'".into());
+        }
+        if self.window == 0 || self.horizon == 0 {
+            return bad("window and horizon must be positive".into());
+        }
+        if self.architecture.window() != self.window
+            || self.architecture.horizon() != self.horizon
+            || self.architecture.features() != self.features.len()
+        {
+            return bad(format!(
+                "architecture expects window {} horizon {} with {} features, metadata says window {} horizon {} with {} features",
+                self.architecture.window(),
+                self.architecture.horizon(),
+                self.architecture.features(),
+                self.window,
+                self.horizon,
+                self.features.len()
+            ));
+        }
+        self.normalization
+            .check(self.features.len())
+            .map_err(MetadataError::Inconsistent)
+    }
+}

@@ -1,0 +1,1 @@
+//! Test harness lives in tests/tests/util; this crate has no library code.
