@@ -119,11 +119,17 @@ pub struct ModelMetadata {
     pub window: usize,
     pub horizon: usize,
     pub metrics: Option<Metrics>,
+    /// The same metrics for naive forecasts on the same validation windows.
+    #[serde(default)]
+    pub baselines: std::collections::BTreeMap<String, Metrics>,
     pub history: Vec<EpochRecord>,
     pub weights_sha256: Option<String>,
     pub parent_prefix: Option<String>,
     pub host: HostInfo,
     pub error_message: Option<String>,
+    /// Set by a soft delete; the files stay until a hard delete.
+    #[serde(default)]
+    pub deleted_at: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,1 +1,9 @@
-fn main(){}
+use clap::Parser;
+
+fn main() {
+    let cli = shoptrain_trainer::cli::Cli::parse();
+    if let Err(e) = shoptrain_trainer::commands::run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

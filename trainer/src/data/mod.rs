@@ -1,0 +1,7 @@
+//! Reading, generating and describing sales CSV files (DESIGN §2).
+
+pub mod generate;
+pub mod inspect;
+pub mod load;
+
+pub use load::{load_csv, LoadedData};

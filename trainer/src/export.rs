@@ -1,0 +1,96 @@
+//! `shoptrain export`: weights + metadata for the browser, and a manifest
+//! `index.json` holding, per model, a sample history and the native forecast
+//! of it (what the browser must reproduce).
+
+use crate::atomic::write_atomic;
+use crate::cli::ExportArgs;
+use crate::commands::{load_forecaster, series_for};
+use crate::data::load_csv;
+use crate::registry::Registry;
+use anyhow::{Context, Result};
+use shoptrain_shared::features::{Series, CALENDAR_FEATURES};
+use shoptrain_shared::naming::Artifact;
+use std::fmt::Write;
+use std::path::Path;
+
+/// Extra days of history shown before the model's window.
+const CONTEXT_DAYS: usize = 28;
+
+/// The last rows of a series as CSV with `date` and the model's data columns.
+pub fn history_csv(series: &Series, features: &[String], rows: usize) -> String {
+    let cols: Vec<usize> = features
+        .iter()
+        .filter(|f| !CALENDAR_FEATURES.contains(&f.as_str()))
+        .filter_map(|f| series.columns.iter().position(|c| c == f))
+        .collect();
+    let mut out = String::from("date");
+    for c in &cols {
+        out.push(',');
+        out.push_str(&series.columns[*c]);
+    }
+    out.push('\n');
+    let start = series.dates.len().saturating_sub(rows);
+    for t in start..series.dates.len() {
+        let _ = write!(out, "{}", series.dates[t]);
+        for c in &cols {
+            let _ = write!(out, ",{}", series.values[*c][t]);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
+    let reg = Registry::open(dir)?;
+    let mut entries = Vec::new();
+    for name in &args.models {
+        let prefix = reg.resolve(name)?;
+        let forecaster = load_forecaster(&reg, &prefix)?;
+        let meta = &forecaster.meta;
+        let data_path = args.data.clone().unwrap_or_else(|| meta.data.path.clone().into());
+        let data = load_csv(&data_path, None)
+            .with_context(|| format!("sample history for {prefix} (pass --data to choose a file)"))?;
+        let series = series_for(meta, &data, None, None)?;
+        let csv = history_csv(&series, &meta.features, meta.window + CONTEXT_DAYS);
+        // The native forecast goes through the same CSV text the browser gets.
+        let forecast = forecaster.predict(&Series::from_csv(&csv)?)?;
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
+        for kind in [Artifact::Weights, Artifact::Metadata] {
+            let file = kind.file_name(&prefix);
+            let bytes = std::fs::read(dir.join(&file))?;
+            write_atomic(&args.out.join(&file), &bytes)?;
+        }
+        entries.push(serde_json::json!({
+            "prefix": prefix,
+            "model_type": meta.model_type,
+            "mode": meta.mode,
+            "scope": meta.scope,
+            "scope_ids": meta.scope_ids,
+            "series": series.label,
+            "window": meta.window,
+            "horizon": meta.horizon,
+            "features": meta.features,
+            "weights": Artifact::Weights.file_name(&prefix),
+            "metadata": Artifact::Metadata.file_name(&prefix),
+            "metrics": meta.metrics,
+            "sample_history_csv": csv,
+            "native_forecast": {
+                "dates": forecast.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                "values": forecast.values,
+            },
+        }));
+    }
+    let manifest = serde_json::json!({
+        "format": "shoptrain-export/1",
+        "exported_at": crate::index::now(),
+        "models": entries,
+    });
+    write_atomic(&args.out.join("index.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&manifest["models"])?);
+    } else {
+        println!("exported {} model(s) to {}", args.models.len(), args.out.display());
+    }
+    Ok(())
+}
