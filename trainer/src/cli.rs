@@ -132,6 +132,9 @@ pub struct TrainArgs {
     pub features: Option<Vec<String>>,
     #[arg(long, value_enum, default_value = "zero")]
     pub fill: FillArg,
+    /// Normalisation of product/store models (global models always use instance).
+    #[arg(long, value_enum, default_value = "instance")]
+    pub norm: crate::train::NormChoice,
     /// Continue an interrupted run from its latest epoch checkpoint.
     #[arg(long, conflicts_with = "from")]
     pub resume: Option<String>,

@@ -109,6 +109,7 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
         patience: args.patience,
         val_ratio: args.val_ratio,
         fill: fill(args.fill),
+        norm: args.norm,
         quiet: quiet || json,
         halt_after_epoch: args.halt_after_epoch,
     };

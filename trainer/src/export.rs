@@ -56,6 +56,8 @@ pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
         let forecast = forecaster.predict(&Series::from_csv(&csv)?)?;
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
+        // the sample as a file too, for widgets that read history from a URL
+        write_atomic(&args.out.join(format!("sample_{prefix}.csv")), csv.as_bytes())?;
         for kind in [Artifact::Weights, Artifact::Metadata] {
             let file = kind.file_name(&prefix);
             let bytes = std::fs::read(dir.join(&file))?;

@@ -476,3 +476,50 @@ impl Index {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_database_is_migrated_in_place_keeping_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let mut conn = open_connection(&path).unwrap();
+            migrate(&mut conn, &path, 1).unwrap();
+            conn.execute(
+                "INSERT INTO models(filename_prefix, model_identifier, version, mode, scope, model_type, status, created_at, updated_at)
+                 VALUES ('product_P1_all_kan_v1', 'product_P1_all_kan', 1, 'product', 'P1_all', 'kan', 'completed', 't', 't')",
+                [],
+            )
+            .unwrap();
+        }
+        let index = Index::open(dir.path()).unwrap();
+        assert_eq!(index.schema_version().unwrap(), SCHEMA_VERSION);
+        let row = index.find("product_P1_all_kan_v1").unwrap().unwrap();
+        assert_eq!(row.status, "completed");
+        // the new column exists and is usable
+        assert!(index.training_rows("h").unwrap().is_empty());
+    }
+
+    #[test]
+    fn newer_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = Index::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("schema version 99, newer than this shoptrain understands (2)"), "{err}");
+    }
+
+    #[test]
+    fn garbage_database_names_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(DB_FILE), vec![7u8; 4096]).unwrap();
+        let err = Index::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("shoptrain index rebuild"), "{err}");
+    }
+}

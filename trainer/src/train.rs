@@ -31,6 +31,16 @@ use shoptrain_shared::naming::{Artifact, ModelName, ModelType, Scope, VersionedN
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+/// How product and store models normalise (global models always use instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum NormChoice {
+    /// Each input window by its own statistics (RevIN-style): follows level shifts.
+    #[default]
+    Instance,
+    /// Per-feature statistics fitted on the training part.
+    Fitted,
+}
+
 /// Everything `train` needs besides the data.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -46,6 +56,7 @@ pub struct TrainOptions {
     pub patience: u32,
     pub val_ratio: f64,
     pub fill: Fill,
+    pub norm: NormChoice,
     pub quiet: bool,
     /// Fault injection for tests: exit abruptly after this epoch's checkpoint.
     pub halt_after_epoch: Option<u32>,
@@ -88,7 +99,7 @@ pub fn prepare(
         let rows = feature_rows(s, features)?;
         let split = Split::new(&s.label, rows.len(), opts.window, opts.horizon, opts.val_ratio)?;
         let train_rows = split.train_rows(opts.window, opts.horizon);
-        let norm = if global {
+        let norm = if global || opts.norm == NormChoice::Instance {
             Normalization::Instance
         } else {
             Normalization::fit(&rows[..train_rows])
@@ -347,6 +358,10 @@ pub fn resume(reg: &Registry, data: &LoadedData, prefix: &str, opts: &TrainOptio
         checkpoint_every: meta.training.checkpoint_every,
         patience: meta.training.patience,
         val_ratio: meta.training.val_ratio,
+        norm: match meta.normalization {
+            Normalization::Instance => NormChoice::Instance,
+            Normalization::Fitted { .. } => NormChoice::Fitted,
+        },
         fill: match meta.data.fill.as_str() {
             "ffill" => Fill::Ffill,
             "error" => Fill::Error,

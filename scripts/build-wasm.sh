@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the browser runtime into web-demo/pkg: wasm32 release build (size-tuned
+# profile), wasm-bindgen (CLI pinned to the exact crate version in Cargo.lock),
+# and wasm-opt when it is installed (npm `binaryen`, optional).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[ -n "$version" ] || { echo "build-wasm: wasm-bindgen not found in Cargo.lock" >&2; exit 1; }
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $version\$"; then
+  echo "build-wasm: installing wasm-bindgen-cli $version (once)"
+  cargo install --locked wasm-bindgen-cli --version "$version"
+fi
+
+cargo build -p shoptrain-runtime-wasm --target wasm32-unknown-unknown --profile wasm-release
+wasm-bindgen --target web --out-dir web-demo/pkg \
+  target/wasm32-unknown-unknown/wasm-release/shoptrain_runtime_wasm.wasm
+
+wasm=web-demo/pkg/shoptrain_runtime_wasm_bg.wasm
+if command -v wasm-opt >/dev/null 2>&1; then
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals -o "$wasm.opt" "$wasm" && mv "$wasm.opt" "$wasm"
+fi
+raw=$(wc -c < "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+echo "build-wasm: $wasm is $raw bytes ($gz gzipped)"

@@ -1,0 +1,46 @@
+// An accessible SVG line chart of history and forecast; no dependencies.
+const NS = 'http://www.w3.org/2000/svg';
+
+function el(name, attrs = {}, text) {
+  const node = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * Renders history (dates, values) and one or more forecasts into an <svg>.
+ * forecasts: [{label, dates, values, color}]
+ */
+export function renderChart({ title, history, forecasts, width = 640, height = 260 }) {
+  const pad = { l: 48, r: 12, t: 28, b: 28 };
+  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', width: '100%', class: 'forecast-chart' });
+  const summary = forecasts
+    .map((f) => `${f.label}: ${f.values.map((v) => v.toFixed(1)).join(', ')}`)
+    .join('; ');
+  svg.append(el('title', {}, title));
+  svg.append(el('desc', {}, `History of ${history.values.length} days, then forecasts. ${summary}`));
+  const all = [...history.values, ...forecasts.flatMap((f) => f.values)];
+  const max = Math.max(1, ...all) * 1.1;
+  const n = history.values.length + Math.max(0, ...forecasts.map((f) => f.values.length));
+  const x = (i) => pad.l + (i / Math.max(1, n - 1)) * (width - pad.l - pad.r);
+  const y = (v) => height - pad.b - (v / max) * (height - pad.t - pad.b);
+  svg.append(el('text', { x: pad.l, y: 18, class: 'chart-title' }, title));
+  for (let k = 0; k <= 4; k++) {
+    const v = (max * k) / 4;
+    svg.append(el('line', { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), stroke: '#e3e3e3' }));
+    svg.append(el('text', { x: pad.l - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 10 }, v.toFixed(0)));
+  }
+  const path = (values, offset) => values.map((v, i) => `${i ? 'L' : 'M'}${x(i + offset).toFixed(1)},${y(v).toFixed(1)}`).join('');
+  svg.append(el('path', { d: path(history.values, 0), fill: 'none', stroke: '#555', 'stroke-width': 1.5, class: 'history-line' }));
+  const start = history.values.length - 1;
+  for (const f of forecasts) {
+    const vals = [history.values[start], ...f.values];
+    svg.append(el('path', { d: path(vals, start), fill: 'none', stroke: f.color, 'stroke-width': 2, class: 'forecast-line', 'data-label': f.label }));
+  }
+  const first = history.dates[0] ?? '';
+  const last = forecasts[0]?.dates.at(-1) ?? history.dates.at(-1) ?? '';
+  svg.append(el('text', { x: pad.l, y: height - 8, 'font-size': 10 }, first));
+  svg.append(el('text', { x: width - pad.r, y: height - 8, 'font-size': 10, 'text-anchor': 'end' }, last));
+  return svg;
+}

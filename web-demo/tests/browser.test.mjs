@@ -1,0 +1,88 @@
+// Headless Chromium (Debian's, driven by playwright-core): the demo page
+// forecasts with every model type and matches the native forecasts, and the
+// <sales-forecast> widget renders when embedded twice.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const manifest = JSON.parse(readFileSync(join(root, 'models/index.json'), 'utf8'));
+const bin = process.env.SHOPTRAIN_BIN;
+const port = 20000 + Math.floor(Math.random() * 20000);
+const base = `http://127.0.0.1:${port}`;
+let server;
+let browser;
+
+function relErr(a, b) {
+  return Math.max(...a.map((v, i) => Math.abs(v - b[i]) / Math.max(Math.abs(b[i]), 1e-6)));
+}
+
+before(async () => {
+  assert.ok(bin, 'set SHOPTRAIN_BIN to the shoptrain binary (scripts/test.sh does)');
+  server = spawn(bin, ['serve', '--root', root, '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    server.stdout.on('data', (d) => String(d).includes('serving') && resolve());
+    server.on('exit', (code) => reject(new Error(`shoptrain serve exited with ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'shoptrain-chromium-'))}`],
+  });
+  mkdirSync(join(root, 'test-results'), { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+test('the demo forecasts with each model type like native shoptrain', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(`${base}/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  const wasmType = await page.evaluate(async () => (await fetch('pkg/shoptrain_runtime_wasm_bg.wasm')).headers.get('content-type'));
+  assert.equal(wasmType, 'application/wasm');
+  for (const type of ['mlstm', 'transformer', 'kan']) {
+    const entry = manifest.models.find((m) => m.model_type === type && m.mode === 'product');
+    await page.selectOption('#model', entry.prefix);
+    await page.click('#run');
+    await page.waitForFunction((p) => JSON.parse(document.getElementById('result').dataset.results ?? '{}')[p], entry.prefix);
+    const results = JSON.parse(await page.getAttribute('#result', 'data-results'));
+    const err = relErr(results[entry.prefix], entry.native_forecast.values);
+    assert.ok(err <= 1e-4, `${entry.prefix}: browser vs native max relative error ${err}`);
+    assert.match(await page.textContent('#latency'), /ms/);
+  }
+  await page.click('#compare');
+  await page.waitForFunction(() => Object.keys(JSON.parse(document.getElementById('result').dataset.results)).length === 3);
+  assert.equal(await page.locator('#chart svg .forecast-line').count(), 3);
+  await page.screenshot({ path: join(root, 'test-results/demo.png'), fullPage: true });
+
+  await page.fill('#history', 'date,sales\n2024-01-01,oops');
+  await page.click('#run');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /line 2, column "sales": "oops" is not a number/);
+  assert.deepEqual(errors, []);
+});
+
+test('two embedded widgets render accessible charts', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/embed.html`);
+  await page.waitForSelector('#from-url svg[role="img"]');
+  await page.waitForSelector('#inline svg[role="img"]');
+  for (const [id, type] of [['from-url', 'kan'], ['inline', 'transformer']]) {
+    const entry = manifest.models.find((m) => m.model_type === type && m.mode === 'product');
+    const values = JSON.parse(await page.getAttribute(`#${id}`, 'data-forecast'));
+    assert.ok(relErr(values, entry.native_forecast.values) <= 1e-4);
+    assert.match(await page.textContent(`#${id} svg desc`), /forecasts/);
+  }
+  await page.screenshot({ path: join(root, 'test-results/embed.png'), fullPage: true });
+});
