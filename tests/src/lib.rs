@@ -1,1 +1,30 @@
-//! Test harness lives in tests/tests/util; this crate has no library code.
+//! Cross-crate integration tests (train → files → index → export → runtime
+//! parity) live in `tests/`; this library holds their shared harness.
+
+use clap::Parser;
+use std::path::{Path, PathBuf};
+
+/// Runs `shoptrain ARGS...` in-process against `models_dir`.
+pub fn shoptrain(models_dir: &Path, args: &[&str]) -> anyhow_free::Result {
+    let mut full = vec!["shoptrain", "--quiet", "--models-dir"];
+    let dir = models_dir.to_string_lossy().into_owned();
+    full.push(&dir);
+    full.extend_from_slice(args);
+    let cli = shoptrain_trainer::cli::Cli::try_parse_from(&full).map_err(|e| e.to_string())?;
+    shoptrain_trainer::commands::run(cli).map_err(|e| format!("{e:#}"))
+}
+
+/// Writes small generated data into `dir` and returns its path.
+pub fn small_data(dir: &Path, days: usize) -> PathBuf {
+    let path = dir.join("data.csv");
+    let p = path.to_string_lossy().into_owned();
+    let models = dir.join("models");
+    shoptrain(&models, &["data", "gen", "--stores", "2", "--products", "3", "--days", &days.to_string(), "--out", &p])
+        .expect("data gen");
+    path
+}
+
+pub mod anyhow_free {
+    /// Errors as their display text, which is what users see.
+    pub type Result = std::result::Result<(), String>;
+}

@@ -42,7 +42,8 @@ fn eight_processes_reserve_distinct_versions() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success());
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            if let Some(rest) = line.strip_prefix("RESERVED ") {
+            // libtest may print "test reserve_worker ... " on the same line
+            if let Some(rest) = line.split_once("RESERVED ").map(|(_, r)| r) {
                 let (id, v) = rest.split_once(' ').unwrap();
                 got.entry(id.to_string()).or_default().push(v.parse().unwrap());
             }

@@ -1,0 +1,49 @@
+//! Model behaviour on real training windows of generated data.
+
+use candle_core::{Device, Tensor};
+use candle_nn::VarMap;
+use shoptrain_shared::features::{feature_names, Fill};
+use shoptrain_shared::models::{KanConfig, KanForecaster};
+use shoptrain_shared::naming::Scope;
+use shoptrain_tests::small_data;
+use shoptrain_trainer::data::load_csv;
+use shoptrain_trainer::seeded_vars::seeded_var_builder;
+use shoptrain_trainer::train::{prepare, NormChoice, TrainOptions};
+
+fn options() -> TrainOptions {
+    TrainOptions {
+        epochs: 1,
+        batch_size: None,
+        lr: 1e-3,
+        weight_decay: 1e-4,
+        window: 30,
+        horizon: 7,
+        seed: 1,
+        device: Default::default(),
+        checkpoint_every: 0,
+        patience: 10,
+        val_ratio: 0.2,
+        fill: Fill::Zero,
+        norm: NormChoice::Instance,
+        quiet: true,
+        halt_after_epoch: None,
+    }
+}
+
+#[test]
+fn kan_spline_branch_is_live_on_training_windows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = load_csv(&small_data(tmp.path(), 200), None).unwrap();
+    let extra: Vec<String> = data.dataset.columns[1..].to_vec();
+    let features = feature_names(&extra);
+    for norm in [NormChoice::Instance, NormChoice::Fitted] {
+        let opts = TrainOptions { norm, ..options() };
+        let p = prepare(&data, &Scope::product("P001", None).unwrap(), &features, &opts).unwrap();
+        let cfg = KanConfig::new(features.len(), 30, 7);
+        let vm = VarMap::new();
+        let kan = KanForecaster::new(&cfg, seeded_var_builder(&vm, 1, &Device::Cpu)).unwrap();
+        let x = Tensor::from_slice(&p.train.x, (p.train.count, 30 * features.len()), &Device::Cpu).unwrap();
+        let coverage = kan.layers[0].grid_coverage(&x).unwrap();
+        assert!(coverage > 0.99, "{norm:?}: only {coverage} of inputs inside the spline grid");
+    }
+}
