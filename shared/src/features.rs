@@ -23,7 +23,9 @@ pub enum FeatureError {
         id: String,
         known: String,
     },
-    #[error("{series}: dates {from} to {to} are missing (use --fill zero or --fill ffill to fill them)")]
+    #[error(
+        "{series}: dates {from} to {to} are missing (use --fill zero or --fill ffill to fill them)"
+    )]
     Gap {
         series: String,
         from: NaiveDate,
@@ -166,7 +168,9 @@ impl Dataset {
                 Scope::Global => format!("store {} product {}", row.store, row.product),
                 Scope::Product { product, store } => format!(
                     "product {product} at {}",
-                    store.as_deref().map_or("all stores".into(), |s| format!("store {s}"))
+                    store
+                        .as_deref()
+                        .map_or("all stores".into(), |s| format!("store {s}"))
                 ),
                 Scope::Store { store, product } => format!(
                     "store {store} for {}",
@@ -357,7 +361,7 @@ impl Normalization {
                     std.len()
                 ))
             }
-            Normalization::Fitted { std, .. } if std.iter().any(|s| !(*s > 0.0)) => {
+            Normalization::Fitted { std, .. } if std.iter().any(|s| s.is_nan() || *s <= 0.0) => {
                 Err("normalisation std must be positive".into())
             }
             _ => Ok(()),
@@ -547,9 +551,10 @@ impl Series {
                 if j == date_col {
                     continue;
                 }
-                values[c].push(parse_number(field).map_err(|m| {
-                    err(format!("line {line}, column {:?}: {m}", columns[c]))
-                })?);
+                values[c].push(
+                    parse_number(field)
+                        .map_err(|m| err(format!("line {line}, column {:?}: {m}", columns[c])))?,
+                );
                 c += 1;
             }
         }
@@ -652,7 +657,10 @@ mod tests {
             .select(&Scope::product("P1", None).unwrap(), Fill::Zero)
             .unwrap();
         assert_eq!(s.len(), 1);
-        assert_eq!(s[0].dates, vec![d("2024-01-01"), d("2024-01-02"), d("2024-01-03")]);
+        assert_eq!(
+            s[0].dates,
+            vec![d("2024-01-01"), d("2024-01-02"), d("2024-01-03")]
+        );
         assert_eq!(s[0].values[0], vec![5.0, 0.0, 5.0]);
         assert_eq!(s[0].values[1], vec![11.0, 11.0, 11.0]);
         assert_eq!(s[0].values[2], vec![1.0, 0.0, 0.0]);
@@ -663,7 +671,9 @@ mod tests {
         let err = dataset()
             .select(&Scope::product("P1", None).unwrap(), Fill::Error)
             .unwrap_err();
-        assert!(err.to_string().contains("2024-01-02 to 2024-01-02 are missing"));
+        assert!(err
+            .to_string()
+            .contains("2024-01-02 to 2024-01-02 are missing"));
     }
 
     #[test]
@@ -728,6 +738,10 @@ mod tests {
             "history: line 2, column \"sales\": \"abc\" is not a number"
         );
         let nf = feature_names(&["price".into()]);
-        assert!(s.last_window(&nf, 1).unwrap_err().to_string().contains("column \"price\" is missing"));
+        assert!(s
+            .last_window(&nf, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("column \"price\" is missing"));
     }
 }

@@ -74,7 +74,14 @@ struct CheckedTensors {
 }
 
 impl SimpleBackend for CheckedTensors {
-    fn get(&self, s: Shape, name: &str, _: Init, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+    fn get(
+        &self,
+        s: Shape,
+        name: &str,
+        _: Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
         let t = self.get_unchecked(name, dtype, dev)?;
         if t.shape() != &s {
             candle_core::bail!(
@@ -100,10 +107,11 @@ impl SimpleBackend for CheckedTensors {
     }
 }
 
-/// Reads and checks a safetensors buffer into named f32 tensors.
-pub fn read_weights(
-    bytes: &[u8],
-) -> Result<(HashMap<String, Tensor>, HashMap<String, String>), BundleError> {
+/// Tensors by name.
+pub type NamedTensors = HashMap<String, Tensor>;
+
+/// Reads and checks a safetensors buffer into named f32 tensors and the header's string map.
+pub fn read_weights(bytes: &[u8]) -> Result<(NamedTensors, HashMap<String, String>), BundleError> {
     if bytes.len() < 8 {
         return Err(BundleError::TooShort(bytes.len()));
     }

@@ -152,7 +152,10 @@ pub fn unescape_token(token: &str) -> Result<String, String> {
             let hex = token
                 .get(i + 1..i + 3)
                 .ok_or_else(|| format!("token {token:?} ends inside a ~XX escape"))?;
-            if !hex.bytes().all(|h| h.is_ascii_digit() || (b'A'..=b'F').contains(&h)) {
+            if !hex
+                .bytes()
+                .all(|h| h.is_ascii_digit() || (b'A'..=b'F').contains(&h))
+            {
                 return Err(format!(
                     "token {token:?} has escape ~{hex}, expected two uppercase hex digits"
                 ));

@@ -7,11 +7,21 @@ use shoptrain_shared::models::kan::{b_spline_bases, KanConfig};
 use shoptrain_shared::models::mlstm::mlstm_parallel;
 
 fn random(rng: &mut ChaCha8Rng, n: usize, scale: f32) -> Vec<f32> {
-    (0..n).map(|_| (rng.random::<f32>() * 2.0 - 1.0) * scale).collect()
+    (0..n)
+        .map(|_| (rng.random::<f32>() * 2.0 - 1.0) * scale)
+        .collect()
 }
 
 /// The mLSTM recurrence, one step at a time, stabilised as in xLSTM.
-fn mlstm_recurrent(q: &[f32], k: &[f32], v: &[f32], ig: &[f32], fg: &[f32], t: usize, d: usize) -> Vec<f32> {
+fn mlstm_recurrent(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    ig: &[f32],
+    fg: &[f32],
+    t: usize,
+    d: usize,
+) -> Vec<f32> {
     let mut c = vec![0f64; d * d];
     let mut n = vec![0f64; d];
     let mut m = f64::NEG_INFINITY;
@@ -23,10 +33,15 @@ fn mlstm_recurrent(q: &[f32], k: &[f32], v: &[f32], ig: &[f32], fg: &[f32], t: u
         let i_pre = ig[s] as f64;
         let m_new = (log_f + m).max(i_pre);
         let i_gate = (i_pre - m_new).exp();
-        let f_gate = if m == f64::NEG_INFINITY { 0.0 } else { (log_f + m - m_new).exp() };
+        let f_gate = if m == f64::NEG_INFINITY {
+            0.0
+        } else {
+            (log_f + m - m_new).exp()
+        };
         for a in 0..d {
             for b in 0..d {
-                c[a * d + b] = f_gate * c[a * d + b] + i_gate * v[s * d + a] as f64 * k[s * d + b] as f64 * scale;
+                c[a * d + b] = f_gate * c[a * d + b]
+                    + i_gate * v[s * d + a] as f64 * k[s * d + b] as f64 * scale;
             }
             n[a] = f_gate * n[a] + i_gate * k[s * d + a] as f64 * scale;
         }
@@ -130,6 +145,9 @@ fn bases_sum_to_one_inside_the_grid_and_vanish_outside() {
         assert!((s - 1.0).abs() < 1e-5, "sum at {x} is {s}");
     }
     let outside = Tensor::new(&[[-7.0f32, 7.0]], &Device::Cpu).unwrap();
-    let s = b_spline_bases(&outside, &cfg.knots(), 3).unwrap().sum_all().unwrap();
+    let s = b_spline_bases(&outside, &cfg.knots(), 3)
+        .unwrap()
+        .sum_all()
+        .unwrap();
     assert_eq!(s.to_scalar::<f32>().unwrap(), 0.0);
 }

@@ -14,11 +14,17 @@ fn id() -> impl Strategy<Value = String> {
 }
 
 fn name() -> impl Strategy<Value = VersionedName> {
-    let scope = prop_oneof![
-        (id(), proptest::option::of(id())).prop_filter_map("too long", |(p, s)| Scope::product(&p, s.as_deref()).ok()),
-        (id(), proptest::option::of(id())).prop_filter_map("too long", |(s, p)| Scope::store(&s, p.as_deref()).ok()),
-        Just(Scope::Global),
-    ];
+    let scope =
+        prop_oneof![
+            (id(), proptest::option::of(id()))
+                .prop_filter_map("too long", |(p, s)| Scope::product(&p, s.as_deref()).ok()),
+            (id(), proptest::option::of(id())).prop_filter_map("too long", |(s, p)| Scope::store(
+                &s,
+                p.as_deref()
+            )
+            .ok()),
+            Just(Scope::Global),
+        ];
     let ty = prop_oneof![
         Just(ModelType::Mlstm),
         Just(ModelType::Transformer),

@@ -19,8 +19,22 @@ pub fn small_data(dir: &Path, days: usize) -> PathBuf {
     let path = dir.join("data.csv");
     let p = path.to_string_lossy().into_owned();
     let models = dir.join("models");
-    shoptrain(&models, &["data", "gen", "--stores", "2", "--products", "3", "--days", &days.to_string(), "--out", &p])
-        .expect("data gen");
+    shoptrain(
+        &models,
+        &[
+            "data",
+            "gen",
+            "--stores",
+            "2",
+            "--products",
+            "3",
+            "--days",
+            &days.to_string(),
+            "--out",
+            &p,
+        ],
+    )
+    .expect("data gen");
     path
 }
 

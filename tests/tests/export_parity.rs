@@ -11,27 +11,86 @@ fn exported_models_forecast_their_samples_identically() {
     let data = small_data(tmp.path(), 120);
     let models = tmp.path().join("models");
     let d = data.to_string_lossy().into_owned();
-    shoptrain(&models, &["train", "--data", &d, "--mode", "product", "--product", "P002", "--store", "S001", "--model", "all", "--epochs", "1", "--window", "21"]).unwrap();
-    shoptrain(&models, &["train", "--data", &d, "--mode", "global", "--model", "kan", "--epochs", "1", "--window", "21"]).unwrap();
+    shoptrain(
+        &models,
+        &[
+            "train",
+            "--data",
+            &d,
+            "--mode",
+            "product",
+            "--product",
+            "P002",
+            "--store",
+            "S001",
+            "--model",
+            "all",
+            "--epochs",
+            "1",
+            "--window",
+            "21",
+        ],
+    )
+    .unwrap();
+    shoptrain(
+        &models,
+        &[
+            "train", "--data", &d, "--mode", "global", "--model", "kan", "--epochs", "1",
+            "--window", "21",
+        ],
+    )
+    .unwrap();
     let out = tmp.path().join("export");
     let o = out.to_string_lossy().into_owned();
-    shoptrain(&models, &["export", "product_P002_S001_mlstm_v1", "product_P002_S001_transformer_v1", "product_P002_S001_kan_v1", "global_all_kan_v1", "--out", &o]).unwrap();
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).unwrap()).unwrap();
+    shoptrain(
+        &models,
+        &[
+            "export",
+            "product_P002_S001_mlstm_v1",
+            "product_P002_S001_transformer_v1",
+            "product_P002_S001_kan_v1",
+            "global_all_kan_v1",
+            "--out",
+            &o,
+        ],
+    )
+    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).unwrap()).unwrap();
     let entries = manifest["models"].as_array().unwrap();
     assert_eq!(entries.len(), 4);
     for m in entries {
         let weights = std::fs::read(out.join(m["weights"].as_str().unwrap())).unwrap();
         let meta = std::fs::read_to_string(out.join(m["metadata"].as_str().unwrap())).unwrap();
         let f = Forecaster::from_bytes(&weights, &meta).unwrap();
-        let got: serde_json::Value = serde_json::from_str(&predict_json(&f, m["sample_history_csv"].as_str().unwrap()).unwrap()).unwrap();
+        let got: serde_json::Value = serde_json::from_str(
+            &predict_json(&f, m["sample_history_csv"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
         assert_eq!(got["dates"], m["native_forecast"]["dates"]);
-        let got: Vec<f64> = got["values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-        let want: Vec<f64> = m["native_forecast"]["values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let got: Vec<f64> = got["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let want: Vec<f64> = m["native_forecast"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert_eq!(got.len(), 7);
         for (g, w) in got.iter().zip(&want) {
-            assert!((g - w).abs() <= 1e-4 * w.abs().max(1e-6), "{}: {g} vs {w}", m["prefix"]);
+            assert!(
+                (g - w).abs() <= 1e-4 * w.abs().max(1e-6),
+                "{}: {g} vs {w}",
+                m["prefix"]
+            );
         }
-        assert!(out.join(format!("sample_{}.csv", m["prefix"].as_str().unwrap())).is_file());
+        assert!(out
+            .join(format!("sample_{}.csv", m["prefix"].as_str().unwrap()))
+            .is_file());
     }
     // the global model forecasts a series picked from the data, a store/product pair
     let global = entries.iter().find(|m| m["mode"] == "global").unwrap();
@@ -42,8 +101,18 @@ fn exported_models_forecast_their_samples_identically() {
 fn unknown_or_unfinished_models_cannot_be_exported() {
     let tmp = tempfile::tempdir().unwrap();
     let models = tmp.path().join("models");
-    let err = shoptrain(&models, &["export", "product_P001_all_kan_v1", "--out", "x"]).unwrap_err();
-    assert!(err.contains("no model \"product_P001_all_kan_v1\""), "{err}");
+    let err = shoptrain(
+        &models,
+        &["export", "product_P001_all_kan_v1", "--out", "x"],
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("no model \"product_P001_all_kan_v1\""),
+        "{err}"
+    );
     let err = shoptrain(&models, &["export", "production", "--out", "x"]).unwrap_err();
-    assert!(err.contains("\"production\" is neither an alias nor a model prefix"), "{err}");
+    assert!(
+        err.contains("\"production\" is neither an alias nor a model prefix"),
+        "{err}"
+    );
 }

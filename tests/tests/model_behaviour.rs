@@ -38,12 +38,26 @@ fn kan_spline_branch_is_live_on_training_windows() {
     let features = feature_names(&extra);
     for norm in [NormChoice::Instance, NormChoice::Fitted] {
         let opts = TrainOptions { norm, ..options() };
-        let p = prepare(&data, &Scope::product("P001", None).unwrap(), &features, &opts).unwrap();
+        let p = prepare(
+            &data,
+            &Scope::product("P001", None).unwrap(),
+            &features,
+            &opts,
+        )
+        .unwrap();
         let cfg = KanConfig::new(features.len(), 30, 7);
         let vm = VarMap::new();
         let kan = KanForecaster::new(&cfg, seeded_var_builder(&vm, 1, &Device::Cpu)).unwrap();
-        let x = Tensor::from_slice(&p.train.x, (p.train.count, 30 * features.len()), &Device::Cpu).unwrap();
+        let x = Tensor::from_slice(
+            &p.train.x,
+            (p.train.count, 30 * features.len()),
+            &Device::Cpu,
+        )
+        .unwrap();
         let coverage = kan.layers[0].grid_coverage(&x).unwrap();
-        assert!(coverage > 0.99, "{norm:?}: only {coverage} of inputs inside the spline grid");
+        assert!(
+            coverage > 0.99,
+            "{norm:?}: only {coverage} of inputs inside the spline grid"
+        );
     }
 }

@@ -5,10 +5,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "shoptrain", version, about = "Train sales-forecasting models natively and export them for the browser")]
+#[command(
+    name = "shoptrain",
+    version,
+    about = "Train sales-forecasting models natively and export them for the browser"
+)]
 pub struct Cli {
     /// Folder holding models, versions.json and models.db.
-    #[arg(long, global = true, env = "SHOPTRAIN_MODELS_DIR", default_value = "saved_models")]
+    #[arg(
+        long,
+        global = true,
+        env = "SHOPTRAIN_MODELS_DIR",
+        default_value = "saved_models"
+    )]
     pub models_dir: PathBuf,
     /// Machine-readable JSON on stdout.
     #[arg(long, global = true)]

@@ -19,19 +19,38 @@ pub fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     let dir = cli.models_dir.as_path();
     match cli.command {
-        Command::Data(DataCommand::Gen { out, stores, products, days, start, seed }) => {
+        Command::Data(DataCommand::Gen {
+            out,
+            stores,
+            products,
+            days,
+            start,
+            seed,
+        }) => {
             let start = chrono::NaiveDate::parse_from_str(&start, "%Y-%m-%d")
                 .with_context(|| format!("--start {start:?} is not a YYYY-MM-DD date"))?;
             if stores == 0 || products == 0 || days == 0 {
                 bail!("--stores, --products and --days must be at least 1");
             }
-            let text = generate(&GenOptions { stores, products, days, start, seed });
+            let text = generate(&GenOptions {
+                stores,
+                products,
+                days,
+                start,
+                seed,
+            });
             crate::atomic::write_atomic(&out, text.as_bytes())?;
             let rows = stores * products * days;
             if json {
-                println!("{}", serde_json::json!({"path": out, "rows": rows, "sha256": sha256_hex(text.as_bytes())}));
+                println!(
+                    "{}",
+                    serde_json::json!({"path": out, "rows": rows, "sha256": sha256_hex(text.as_bytes())})
+                );
             } else {
-                println!("wrote {} ({rows} rows: {stores} stores x {products} products x {days} days)", out.display());
+                println!(
+                    "wrote {} ({rows} rows: {stores} stores x {products} products x {days} days)",
+                    out.display()
+                );
             }
         }
         Command::Data(DataCommand::Inspect { file }) => {
@@ -43,12 +62,24 @@ pub fn run(cli: Cli) -> Result<()> {
                 println!("file      {}", report.path);
                 println!("sha256    {}", report.sha256);
                 println!("rows      {}", report.rows);
-                println!("series    {} ({} stores x {} products)", report.series, report.stores, report.products);
+                println!(
+                    "series    {} ({} stores x {} products)",
+                    report.series, report.stores, report.products
+                );
                 println!("dates     {} to {}", report.date_min, report.date_max);
-                println!("gaps      {} series miss {} days in all", report.series_with_gaps, report.missing_days);
-                println!("{:<14} {:>12} {:>12} {:>12}", "column", "min", "mean", "max");
+                println!(
+                    "gaps      {} series miss {} days in all",
+                    report.series_with_gaps, report.missing_days
+                );
+                println!(
+                    "{:<14} {:>12} {:>12} {:>12}",
+                    "column", "min", "mean", "max"
+                );
                 for c in &report.columns {
-                    println!("{:<14} {:>12.3} {:>12.3} {:>12.3}", c.name, c.min, c.mean, c.max);
+                    println!(
+                        "{:<14} {:>12.3} {:>12.3} {:>12.3}",
+                        c.name, c.min, c.mean, c.max
+                    );
                 }
             }
         }
@@ -141,9 +172,25 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
             .filter(|f| !shoptrain_shared::features::CALENDAR_FEATURES.contains(&f.as_str()))
             .cloned()
             .collect();
-        let opts = TrainOptions { window: meta.window, horizon: meta.horizon, ..opts };
-        let start = Start::FineTune { parent: parent.clone(), weights };
-        reports.push(train_new(&reg, &data, &scope, meta.model_type, &parent_extra, &opts, start, Some(meta.architecture.clone()))?);
+        let opts = TrainOptions {
+            window: meta.window,
+            horizon: meta.horizon,
+            ..opts
+        };
+        let start = Start::FineTune {
+            parent: parent.clone(),
+            weights,
+            architecture: meta.architecture.clone(),
+        };
+        reports.push(train_new(
+            &reg,
+            &data,
+            &scope,
+            meta.model_type,
+            &parent_extra,
+            &opts,
+            start,
+        )?);
     } else {
         let scope = scope_of(args.mode, args.product.as_deref(), args.store.as_deref())?;
         let types: Vec<ModelType> = match args.model {
@@ -153,7 +200,7 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
             ModelChoice::Kan => vec![ModelType::Kan],
         };
         for t in types {
-            let report = train_new(&reg, &data, &scope, t, &extra, &opts, Start::Fresh, None)?;
+            let report = train_new(&reg, &data, &scope, t, &extra, &opts, Start::Fresh)?;
             if !json {
                 print_report(&report);
             }
@@ -196,7 +243,10 @@ pub fn load_forecaster(reg: &Registry, prefix: &str) -> Result<Forecaster> {
         .with_context(|| format!("cannot read the metadata of {prefix}"))?;
     let meta = ModelMetadata::from_json(&text)?;
     if meta.status != shoptrain_shared::metadata::Status::Completed {
-        bail!("{prefix} is {}, not completed; it has no final weights to forecast with", meta.status.as_str());
+        bail!(
+            "{prefix} is {}, not completed; it has no final weights to forecast with",
+            meta.status.as_str()
+        );
     }
     let weights = std::fs::read(reg.path(prefix, Artifact::Weights))
         .with_context(|| format!("cannot read the weights of {prefix}"))?;
@@ -204,7 +254,12 @@ pub fn load_forecaster(reg: &Registry, prefix: &str) -> Result<Forecaster> {
 }
 
 /// The series a model forecasts, from a data file.
-pub fn series_for(meta: &ModelMetadata, data: &LoadedData, store: Option<&str>, product: Option<&str>) -> Result<Series> {
+pub fn series_for(
+    meta: &ModelMetadata,
+    data: &LoadedData,
+    store: Option<&str>,
+    product: Option<&str>,
+) -> Result<Series> {
     let scope = meta.versioned_name()?.name.scope;
     let fill = match meta.data.fill.as_str() {
         "ffill" => Fill::Ffill,
@@ -213,16 +268,25 @@ pub fn series_for(meta: &ModelMetadata, data: &LoadedData, store: Option<&str>, 
     };
     let scope = match scope {
         Scope::Global => match (store, product) {
-            (Some(s), Some(p)) => Scope::Store { store: s.into(), product: Some(p.into()) },
+            (Some(s), Some(p)) => Scope::Store {
+                store: s.into(),
+                product: Some(p.into()),
+            },
             (None, None) => {
                 let first = data.dataset.rows.first().context("no rows")?;
-                Scope::Store { store: first.store.clone(), product: Some(first.product.clone()) }
+                Scope::Store {
+                    store: first.store.clone(),
+                    product: Some(first.product.clone()),
+                }
             }
             _ => bail!("a global model forecasts one series: give both --store and --product"),
         },
         s => {
             if store.is_some() || product.is_some() {
-                bail!("{} forecasts its own series; --store/--product apply to global models only", meta.prefix);
+                bail!(
+                    "{} forecasts its own series; --store/--product apply to global models only",
+                    meta.prefix
+                );
             }
             s
         }
@@ -236,12 +300,23 @@ fn predict_cmd(dir: &Path, args: PredictArgs) -> Result<()> {
     let prefix = reg.resolve(&args.model)?;
     let forecaster = load_forecaster(&reg, &prefix)?;
     let data = load_csv(&args.data, None)?;
-    let series = series_for(&forecaster.meta, &data, args.store.as_deref(), args.product.as_deref())?;
+    let series = series_for(
+        &forecaster.meta,
+        &data,
+        args.store.as_deref(),
+        args.product.as_deref(),
+    )?;
     let t0 = Instant::now();
     let forecast = forecaster.predict(&series)?;
     let seconds = t0.elapsed().as_secs_f64();
     if let Some(row) = reg.index.find(&prefix)? {
-        reg.index.log_prediction(row.id, "predict", &data.sha256, forecaster.horizon(), seconds)?;
+        reg.index.log_prediction(
+            row.id,
+            "predict",
+            &data.sha256,
+            forecaster.horizon(),
+            seconds,
+        )?;
     }
     print_forecast(&prefix, &forecast, args.format)
 }
@@ -267,7 +342,12 @@ fn print_forecast(prefix: &str, f: &Forecast, format: Format) -> Result<()> {
                 .zip(&f.values)
                 .map(|(d, v)| serde_json::json!({"date": d.to_string(), "sales": v}))
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"model": prefix, "forecast": rows}))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"model": prefix, "forecast": rows})
+                )?
+            );
         }
     }
     Ok(())
@@ -278,7 +358,12 @@ fn evaluate_cmd(dir: &Path, args: EvaluateArgs, json: bool) -> Result<()> {
     let prefix = reg.resolve(&args.model)?;
     let forecaster = load_forecaster(&reg, &prefix)?;
     let data = load_csv(&args.data, None)?;
-    let series = series_for(&forecaster.meta, &data, args.store.as_deref(), args.product.as_deref())?;
+    let series = series_for(
+        &forecaster.meta,
+        &data,
+        args.store.as_deref(),
+        args.product.as_deref(),
+    )?;
     let (w, h) = (forecaster.window(), forecaster.horizon());
     let t = series.dates.len();
     if args.windows == 0 {
@@ -287,7 +372,9 @@ fn evaluate_cmd(dir: &Path, args: EvaluateArgs, json: bool) -> Result<()> {
     if t < w.max(7) + args.windows * h {
         bail!(
             "{} has {t} days; {} backtest windows of {h} days after a {w}-day history need {}",
-            series.label, args.windows, w.max(7) + args.windows * h
+            series.label,
+            args.windows,
+            w.max(7) + args.windows * h
         );
     }
     let sales: Vec<f32> = series.values[0].iter().map(|v| *v as f32).collect();
@@ -310,7 +397,8 @@ fn evaluate_cmd(dir: &Path, args: EvaluateArgs, json: bool) -> Result<()> {
     }
     let seconds = t0.elapsed().as_secs_f64();
     if let Some(row) = reg.index.find(&prefix)? {
-        reg.index.log_prediction(row.id, "evaluate", &data.sha256, h, seconds)?;
+        reg.index
+            .log_prediction(row.id, "evaluate", &data.sha256, h, seconds)?;
     }
     let rows = [
         (prefix.as_str(), Metrics::compute(&actual, &model, scale)),
@@ -318,18 +406,31 @@ fn evaluate_cmd(dir: &Path, args: EvaluateArgs, json: bool) -> Result<()> {
         ("moving_average_7", Metrics::compute(&actual, &avg, scale)),
     ];
     if json {
-        let out: serde_json::Map<String, serde_json::Value> =
-            rows.iter().map(|(n, m)| (n.to_string(), serde_json::to_value(m).unwrap_or_default())).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"series": series.label, "windows": args.windows, "horizon": h, "metrics": out}))?);
+        let out: serde_json::Map<String, serde_json::Value> = rows
+            .iter()
+            .map(|(n, m)| (n.to_string(), serde_json::to_value(m).unwrap_or_default()))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"series": series.label, "windows": args.windows, "horizon": h, "metrics": out})
+            )?
+        );
     } else {
-        println!("rolling-origin backtest of {} on {}: {} windows x {h} days", prefix, series.label, args.windows);
+        println!(
+            "rolling-origin backtest of {} on {}: {} windows x {h} days",
+            prefix, series.label, args.windows
+        );
         print_metrics_table(&rows);
     }
     Ok(())
 }
 
 pub fn print_metrics_table(rows: &[(&str, Metrics)]) {
-    println!("{:<34} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7}", "forecast", "RMSE", "MAE", "MAPE%", "sMAPE%", "R2", "MASE");
+    println!(
+        "{:<34} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7}",
+        "forecast", "RMSE", "MAE", "MAPE%", "sMAPE%", "R2", "MASE"
+    );
     for (name, m) in rows {
         println!(
             "{:<34} {:>9.3} {:>9.3} {:>8.2} {:>8.2} {:>7.3} {:>7.3}",

@@ -47,9 +47,13 @@ pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
         let prefix = reg.resolve(name)?;
         let forecaster = load_forecaster(&reg, &prefix)?;
         let meta = &forecaster.meta;
-        let data_path = args.data.clone().unwrap_or_else(|| meta.data.path.clone().into());
-        let data = load_csv(&data_path, None)
-            .with_context(|| format!("sample history for {prefix} (pass --data to choose a file)"))?;
+        let data_path = args
+            .data
+            .clone()
+            .unwrap_or_else(|| meta.data.path.clone().into());
+        let data = load_csv(&data_path, None).with_context(|| {
+            format!("sample history for {prefix} (pass --data to choose a file)")
+        })?;
         let series = series_for(meta, &data, None, None)?;
         let csv = history_csv(&series, &meta.features, meta.window + CONTEXT_DAYS);
         // The native forecast goes through the same CSV text the browser gets.
@@ -57,7 +61,10 @@ pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
         // the sample as a file too, for widgets that read history from a URL
-        write_atomic(&args.out.join(format!("sample_{prefix}.csv")), csv.as_bytes())?;
+        write_atomic(
+            &args.out.join(format!("sample_{prefix}.csv")),
+            csv.as_bytes(),
+        )?;
         for kind in [Artifact::Weights, Artifact::Metadata] {
             let file = kind.file_name(&prefix);
             let bytes = std::fs::read(dir.join(&file))?;
@@ -88,11 +95,18 @@ pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
         "exported_at": crate::index::now(),
         "models": entries,
     });
-    write_atomic(&args.out.join("index.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    write_atomic(
+        &args.out.join("index.json"),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
     if json {
         println!("{}", serde_json::to_string_pretty(&manifest["models"])?);
     } else {
-        println!("exported {} model(s) to {}", args.models.len(), args.out.display());
+        println!(
+            "exported {} model(s) to {}",
+            args.models.len(),
+            args.out.display()
+        );
     }
     Ok(())
 }

@@ -176,7 +176,12 @@ pub fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<()> {
             path.display()
         );
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(current as usize) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target as usize)
+        .skip(current as usize)
+    {
         tx.execute_batch(sql)
             .with_context(|| format!("migration {} of {} failed", i + 1, path.display()))?;
         tx.pragma_update(None, "user_version", (i + 1) as u32)?;
@@ -231,7 +236,9 @@ impl Index {
     }
 
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     pub fn upsert_dataset(&self, meta: &ModelMetadata, columns: &[String]) -> Result<i64> {
@@ -239,16 +246,33 @@ impl Index {
         self.conn.execute(
             "INSERT INTO datasets(sha256, path, rows, series, date_min, date_max, columns)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(sha256) DO NOTHING",
-            params![d.sha256, d.path, d.rows as i64, d.series as i64, d.date_min, d.date_max, serde_json::to_string(columns)?],
+            params![
+                d.sha256,
+                d.path,
+                d.rows as i64,
+                d.series as i64,
+                d.date_min,
+                d.date_max,
+                serde_json::to_string(columns)?
+            ],
         )?;
-        Ok(self
-            .conn
-            .query_row("SELECT id FROM datasets WHERE sha256 = ?1", [&d.sha256], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT id FROM datasets WHERE sha256 = ?1",
+            [&d.sha256],
+            |r| r.get(0),
+        )?)
     }
 
     /// Inserts (or, on rebuild, replaces) the row a metadata file describes.
-    pub fn insert_model(&self, meta: &ModelMetadata, dataset_id: i64, pid: Option<u32>, host: &str) -> Result<i64> {
-        let hyper = serde_json::json!({ "architecture": meta.architecture, "training": meta.training });
+    pub fn insert_model(
+        &self,
+        meta: &ModelMetadata,
+        dataset_id: i64,
+        pid: Option<u32>,
+        host: &str,
+    ) -> Result<i64> {
+        let hyper =
+            serde_json::json!({ "architecture": meta.architecture, "training": meta.training });
         self.conn.execute(
             "INSERT INTO models(filename_prefix, model_identifier, version, mode, scope, model_type, status,
                 created_at, updated_at, finished_at, metrics_summary, hyperparams, dataset_id, parent_prefix,
@@ -287,7 +311,16 @@ impl Index {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn add_checkpoint(&self, model_id: i64, epoch: u32, kind: &str, path: &str, bytes: u64, sha256: &str, val_loss: Option<f64>) -> Result<()> {
+    pub fn add_checkpoint(
+        &self,
+        model_id: i64,
+        epoch: u32,
+        kind: &str,
+        path: &str,
+        bytes: u64,
+        sha256: &str,
+        val_loss: Option<f64>,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT OR REPLACE INTO checkpoints(model_id, epoch, kind, path, bytes, sha256, val_loss)
              VALUES (?1,?2,?3,?4,?5,?6,?7)",
@@ -306,7 +339,11 @@ impl Index {
     pub fn list(&self, f: &ListFilter) -> Result<Vec<ModelRow>> {
         let mut sql = format!("{SELECT_MODELS} WHERE 1=1");
         let mut args: Vec<String> = Vec::new();
-        for (col, v) in [("m.mode", &f.mode), ("m.model_type", &f.model_type), ("m.status", &f.status)] {
+        for (col, v) in [
+            ("m.mode", &f.mode),
+            ("m.model_type", &f.model_type),
+            ("m.status", &f.status),
+        ] {
             if let Some(v) = v {
                 args.push(v.clone());
                 sql.push_str(&format!(" AND {col} = ?{}", args.len()));
@@ -324,7 +361,11 @@ impl Index {
     pub fn find(&self, prefix: &str) -> Result<Option<ModelRow>> {
         Ok(self
             .conn
-            .query_row(&format!("{SELECT_MODELS} WHERE m.filename_prefix = ?1"), [prefix], row_to_model)
+            .query_row(
+                &format!("{SELECT_MODELS} WHERE m.filename_prefix = ?1"),
+                [prefix],
+                row_to_model,
+            )
             .optional()?)
     }
 
@@ -349,7 +390,13 @@ impl Index {
             "SELECT epoch, train_loss, val_loss, lr, seconds FROM epochs WHERE model_id = ?1 ORDER BY epoch",
         )?;
         let rows = stmt.query_map([model_id], |r| {
-            Ok(EpochRecord { epoch: r.get(0)?, train_loss: r.get(1)?, val_loss: r.get(2)?, lr: r.get(3)?, seconds: r.get(4)? })
+            Ok(EpochRecord {
+                epoch: r.get(0)?,
+                train_loss: r.get(1)?,
+                val_loss: r.get(2)?,
+                lr: r.get(3)?,
+                seconds: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -372,17 +419,26 @@ impl Index {
     }
 
     pub fn remove(&self, prefix: &str) -> Result<()> {
-        self.conn.execute("DELETE FROM models WHERE filename_prefix = ?1", [prefix])?;
+        self.conn
+            .execute("DELETE FROM models WHERE filename_prefix = ?1", [prefix])?;
         Ok(())
     }
 
     /// Points `name` at `prefix`, recording the move in `alias_history`.
     pub fn alias_set(&mut self, name: &str, prefix: &str, by: &str) -> Result<Option<String>> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let model_id: i64 = tx
-            .query_row("SELECT id FROM models WHERE filename_prefix = ?1 AND deleted_at IS NULL", [prefix], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM models WHERE filename_prefix = ?1 AND deleted_at IS NULL",
+                [prefix],
+                |r| r.get(0),
+            )
             .optional()?
-            .with_context(|| format!("no model {prefix:?} in the index; see `shoptrain models list`"))?;
+            .with_context(|| {
+                format!("no model {prefix:?} in the index; see `shoptrain models list`")
+            })?;
         let previous: Option<String> = tx
             .query_row(
                 "SELECT m.filename_prefix FROM aliases a JOIN models m ON m.id = a.model_id WHERE a.name = ?1",
@@ -405,7 +461,9 @@ impl Index {
     }
 
     pub fn alias_rm(&mut self, name: &str, by: &str) -> Result<String> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let previous: String = tx
             .query_row(
                 "SELECT m.filename_prefix FROM aliases a JOIN models m ON m.id = a.model_id WHERE a.name = ?1",
@@ -434,9 +492,9 @@ impl Index {
 
     /// `(alias, prefix, previous, action, at, by)`, oldest first.
     pub fn alias_history(&self) -> Result<Vec<serde_json::Value>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, prefix, previous_prefix, action, at, by FROM alias_history ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT name, prefix, previous_prefix, action, at, by FROM alias_history ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(serde_json::json!({
                 "alias": r.get::<_, String>(0)?, "prefix": r.get::<_, Option<String>>(1)?,
@@ -447,7 +505,14 @@ impl Index {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn log_prediction(&self, model_id: i64, kind: &str, input_sha256: &str, horizon: usize, seconds: f64) -> Result<()> {
+    pub fn log_prediction(
+        &self,
+        model_id: i64,
+        kind: &str,
+        input_sha256: &str,
+        horizon: usize,
+        seconds: f64,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT INTO predictions(model_id, at, input_sha256, horizon, output_path, seconds, kind) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)",
             params![model_id, now(), input_sha256, horizon as i64, seconds, kind],
@@ -456,7 +521,11 @@ impl Index {
     }
 
     pub fn prediction_count(&self, model_id: i64) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM predictions WHERE model_id = ?1", [model_id], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM predictions WHERE model_id = ?1",
+            [model_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// Rows still `training` on this host: `(prefix, pid)`.
@@ -512,7 +581,10 @@ mod tests {
             conn.pragma_update(None, "user_version", 99).unwrap();
         }
         let err = Index::open(dir.path()).err().unwrap().to_string();
-        assert!(err.contains("schema version 99, newer than this shoptrain understands (2)"), "{err}");
+        assert!(
+            err.contains("schema version 99, newer than this shoptrain understands (2)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,7 +9,10 @@ use shoptrain_shared::naming::{Artifact, VersionedName};
 use std::path::Path;
 
 fn print_rows(rows: &[ModelRow]) {
-    println!("{:<44} {:<11} {:<12} {:>9} {:>7}  created", "prefix", "type", "status", "RMSE", "MASE");
+    println!(
+        "{:<44} {:<11} {:<12} {:>9} {:>7}  created",
+        "prefix", "type", "status", "RMSE", "MASE"
+    );
     for r in rows {
         let metric = |k: &str| {
             r.metrics
@@ -20,7 +23,12 @@ fn print_rows(rows: &[ModelRow]) {
         };
         println!(
             "{:<44} {:<11} {:<12} {:>9} {:>7}  {}",
-            r.prefix, r.model_type, r.status, metric("rmse"), metric("mase"), r.created_at
+            r.prefix,
+            r.model_type,
+            r.status,
+            metric("rmse"),
+            metric("mase"),
+            r.created_at
         );
     }
 }
@@ -28,18 +36,28 @@ fn print_rows(rows: &[ModelRow]) {
 pub fn run(dir: &Path, cmd: ModelsCommand, json: bool) -> Result<()> {
     let mut reg = Registry::open(dir)?;
     match cmd {
-        ModelsCommand::List { mode, model_type, status, all } => {
+        ModelsCommand::List {
+            mode,
+            model_type,
+            status,
+            all,
+        } => {
             if let Some(s) = &status {
                 if Status::parse(s).is_none() {
-                    bail!("unknown status {s:?}; expected training, completed, failed or interrupted");
+                    bail!(
+                        "unknown status {s:?}; expected training, completed, failed or interrupted"
+                    );
                 }
             }
             let filter = ListFilter {
-                mode: mode.map(|m| match m {
-                    ModeArg::Product => "product",
-                    ModeArg::Store => "store",
-                    ModeArg::Global => "global",
-                }.to_string()),
+                mode: mode.map(|m| {
+                    match m {
+                        ModeArg::Product => "product",
+                        ModeArg::Store => "store",
+                        ModeArg::Global => "global",
+                    }
+                    .to_string()
+                }),
                 model_type: match model_type {
                     None | Some(ModelChoice::All) => None,
                     Some(ModelChoice::Mlstm) => Some("mlstm".into()),
@@ -61,26 +79,46 @@ pub fn run(dir: &Path, cmd: ModelsCommand, json: bool) -> Result<()> {
         ModelsCommand::Show { model } => {
             let prefix = reg.index.resolve(&model)?;
             let Some(row) = reg.index.find(&prefix)? else {
-                bail!("no model {model:?} in {}; see `shoptrain models list`", dir.display());
+                bail!(
+                    "no model {model:?} in {}; see `shoptrain models list`",
+                    dir.display()
+                );
             };
             let meta = reg.read_metadata(&prefix).ok();
             let epochs = reg.index.epochs(row.id)?;
             let predictions = reg.index.prediction_count(row.id)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-                    "row": row, "metadata": meta, "epochs": epochs, "predictions": predictions,
-                }))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "row": row, "metadata": meta, "epochs": epochs, "predictions": predictions,
+                    }))?
+                );
             } else {
                 print_rows(std::slice::from_ref(&row));
                 if let Some(m) = meta {
-                    println!("window {} horizon {} features {}", m.window, m.horizon, m.features.join(","));
-                    println!("data {} ({}), {} to {}", m.data.path, &m.data.sha256[..12.min(m.data.sha256.len())], m.data.date_min, m.data.date_max);
+                    println!(
+                        "window {} horizon {} features {}",
+                        m.window,
+                        m.horizon,
+                        m.features.join(",")
+                    );
+                    println!(
+                        "data {} ({}), {} to {}",
+                        m.data.path,
+                        &m.data.sha256[..12.min(m.data.sha256.len())],
+                        m.data.date_min,
+                        m.data.date_max
+                    );
                     if let Some(p) = &m.parent_prefix {
                         println!("fine-tuned from {p}");
                     }
                 }
                 for e in epochs {
-                    println!("epoch {:>3}  train {:.5}  val {:.5}  {:.2}s", e.epoch, e.train_loss, e.val_loss, e.seconds);
+                    println!(
+                        "epoch {:>3}  train {:.5}  val {:.5}  {:.2}s",
+                        e.epoch, e.train_loss, e.val_loss, e.seconds
+                    );
                 }
                 println!("{predictions} predictions logged");
             }
@@ -88,14 +126,21 @@ pub fn run(dir: &Path, cmd: ModelsCommand, json: bool) -> Result<()> {
         ModelsCommand::Delete { prefix, hard } => {
             VersionedName::parse(&prefix)?;
             if reg.index.find(&prefix)?.is_none() {
-                bail!("no model {prefix:?} in {}; see `shoptrain models list`", dir.display());
+                bail!(
+                    "no model {prefix:?} in {}; see `shoptrain models list`",
+                    dir.display()
+                );
             }
             if hard {
                 let mut files = vec![
                     Artifact::Weights.file_name(&prefix),
                     Artifact::LossCurve.file_name(&prefix),
                 ];
-                files.extend(reg.checkpoint_files(&prefix).into_iter().map(|(_, rel)| rel));
+                files.extend(
+                    reg.checkpoint_files(&prefix)
+                        .into_iter()
+                        .map(|(_, rel)| rel),
+                );
                 // metadata last: until it is gone, `index rebuild` still knows the model
                 files.push(Artifact::Metadata.file_name(&prefix));
                 for rel in &files {
@@ -142,13 +187,25 @@ pub fn run(dir: &Path, cmd: ModelsCommand, json: bool) -> Result<()> {
                 let value = if history {
                     serde_json::to_value(reg.index.alias_history()?)?
                 } else {
-                    serde_json::to_value(reg.index.aliases()?.into_iter().collect::<std::collections::BTreeMap<_, _>>())?
+                    serde_json::to_value(
+                        reg.index
+                            .aliases()?
+                            .into_iter()
+                            .collect::<std::collections::BTreeMap<_, _>>(),
+                    )?
                 };
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else if history {
                 for h in reg.index.alias_history()? {
-                    println!("{} {} {} {} -> {} by {}", h["at"].as_str().unwrap_or(""), h["action"].as_str().unwrap_or(""), h["alias"].as_str().unwrap_or(""),
-                        h["previous"].as_str().unwrap_or("-"), h["prefix"].as_str().unwrap_or("-"), h["by"].as_str().unwrap_or(""));
+                    println!(
+                        "{} {} {} {} -> {} by {}",
+                        h["at"].as_str().unwrap_or(""),
+                        h["action"].as_str().unwrap_or(""),
+                        h["alias"].as_str().unwrap_or(""),
+                        h["previous"].as_str().unwrap_or("-"),
+                        h["prefix"].as_str().unwrap_or("-"),
+                        h["by"].as_str().unwrap_or("")
+                    );
                 }
             } else {
                 for (name, prefix) in reg.index.aliases()? {
@@ -176,7 +233,8 @@ pub fn run(dir: &Path, cmd: ModelsCommand, json: bool) -> Result<()> {
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&map)?);
             } else {
-                let borrowed: Vec<(&str, _)> = rows.iter().map(|(p, m)| (p.as_str(), m.clone())).collect();
+                let borrowed: Vec<(&str, _)> =
+                    rows.iter().map(|(p, m)| (p.as_str(), m.clone())).collect();
                 crate::commands::print_metrics_table(&borrowed);
             }
         }
@@ -190,14 +248,23 @@ pub fn index(dir: &Path, cmd: IndexCommand, json: bool) -> Result<()> {
             let reg = Registry::open(dir)?;
             let problems = reg.verify()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"ok": problems.is_empty(), "problems": problems}))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"ok": problems.is_empty(), "problems": problems})
+                    )?
+                );
             } else {
                 for p in &problems {
                     println!("{p}");
                 }
             }
             if !problems.is_empty() {
-                bail!("index verify found {} problem(s) in {}", problems.len(), dir.display());
+                bail!(
+                    "index verify found {} problem(s) in {}",
+                    problems.len(),
+                    dir.display()
+                );
             }
             if !json {
                 println!("{}: files and index agree", dir.display());
@@ -210,7 +277,10 @@ pub fn index(dir: &Path, cmd: IndexCommand, json: bool) -> Result<()> {
             } else {
                 println!(
                     "rebuilt {} from {} metadata files ({} identifiers, {} aliases)",
-                    dir.display(), report.models, report.identifiers, report.aliases
+                    dir.display(),
+                    report.models,
+                    report.identifiers,
+                    report.aliases
                 );
                 for s in &report.skipped {
                     eprintln!("skipped {s}");

@@ -23,7 +23,17 @@ impl AdamW {
         let zeros = |v: &Var| v.as_tensor().zeros_like();
         let m = vars.iter().map(|(_, v)| zeros(v)).collect::<Result<_>>()?;
         let v = vars.iter().map(|(_, v)| zeros(v)).collect::<Result<_>>()?;
-        Ok(AdamW { vars, m, v, step: 0, lr, weight_decay, beta1: 0.9, beta2: 0.999, eps: 1e-8 })
+        Ok(AdamW {
+            vars,
+            m,
+            v,
+            step: 0,
+            lr,
+            weight_decay,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        })
     }
 
     pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
@@ -37,7 +47,9 @@ impl AdamW {
         let c1 = 1.0 - self.beta1.powi(t);
         let c2 = 1.0 - self.beta2.powi(t);
         for (i, (_, var)) in self.vars.iter().enumerate() {
-            let Some(g) = grads.get(var.as_tensor()) else { continue };
+            let Some(g) = grads.get(var.as_tensor()) else {
+                continue;
+            };
             let m = ((&self.m[i] * self.beta1)? + (g * (1.0 - self.beta1))?)?;
             let v = ((&self.v[i] * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
             let update = ((&m / c1)? / ((&v / c2)?.sqrt()? + self.eps)?)?;
@@ -60,12 +72,16 @@ impl AdamW {
     }
 
     /// Restores moments saved by [`AdamW::state`].
-    pub fn load_state(&mut self, tensors: &HashMap<String, Tensor>, step: u64) -> anyhow::Result<()> {
+    pub fn load_state(
+        &mut self,
+        tensors: &HashMap<String, Tensor>,
+        step: u64,
+    ) -> anyhow::Result<()> {
         for (i, (name, var)) in self.vars.iter().enumerate() {
             for (key, slot) in [(OPT_M, &mut self.m[i]), (OPT_V, &mut self.v[i])] {
-                let t = tensors
-                    .get(&format!("{key}{name}"))
-                    .ok_or_else(|| anyhow::anyhow!("checkpoint lacks optimiser state {key}{name}"))?;
+                let t = tensors.get(&format!("{key}{name}")).ok_or_else(|| {
+                    anyhow::anyhow!("checkpoint lacks optimiser state {key}{name}")
+                })?;
                 *slot = t.to_device(var.device())?;
             }
         }

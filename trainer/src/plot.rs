@@ -5,14 +5,25 @@ use plotters::prelude::*;
 use shoptrain_shared::metadata::EpochRecord;
 use std::path::Path;
 
-pub fn draw_loss_curve(path: &Path, title: &str, history: &[EpochRecord], best_epoch: Option<u32>) -> Result<()> {
+pub fn draw_loss_curve(
+    path: &Path,
+    title: &str,
+    history: &[EpochRecord],
+    best_epoch: Option<u32>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new().prefix(".tmp-").suffix(".png").tempfile_in(dir)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .suffix(".png")
+        .tempfile_in(dir)?;
     {
         let root = BitMapBackend::new(tmp.path(), (900, 540)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
         let max_epoch = history.iter().map(|h| h.epoch).max().unwrap_or(1).max(2);
-        let losses = history.iter().flat_map(|h| [h.train_loss, h.val_loss]).filter(|v| v.is_finite());
+        let losses = history
+            .iter()
+            .flat_map(|h| [h.train_loss, h.val_loss])
+            .filter(|v| v.is_finite());
         let top = losses.fold(0.0f64, f64::max).max(1e-6) * 1.08;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 22))
@@ -31,18 +42,29 @@ pub fn draw_loss_curve(path: &Path, title: &str, history: &[EpochRecord], best_e
         for (label, color, train) in series {
             chart
                 .draw_series(LineSeries::new(
-                    history.iter().map(|h| (h.epoch, if train { h.train_loss } else { h.val_loss })),
+                    history
+                        .iter()
+                        .map(|h| (h.epoch, if train { h.train_loss } else { h.val_loss })),
                     color.stroke_width(2),
                 ))
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
         }
         if let Some(best) = best_epoch.and_then(|b| history.iter().find(|h| h.epoch == b)) {
             chart
-                .draw_series(std::iter::once(Circle::new((best.epoch, best.val_loss), 7, GREEN.filled())))
+                .draw_series(std::iter::once(Circle::new(
+                    (best.epoch, best.val_loss),
+                    7,
+                    GREEN.filled(),
+                )))
                 .map_err(|e| anyhow::anyhow!("{e}"))?
-                .label(format!("best epoch {} (val {:.4})", best.epoch, best.val_loss))
+                .label(format!(
+                    "best epoch {} (val {:.4})",
+                    best.epoch, best.val_loss
+                ))
                 .legend(|(x, y)| Circle::new((x + 9, y), 5, GREEN.filled()));
         }
         chart
@@ -55,6 +77,8 @@ pub fn draw_loss_curve(path: &Path, title: &str, history: &[EpochRecord], best_e
         root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -69,7 +69,8 @@ impl Registry {
                     self.write_metadata(&meta)?;
                 }
             }
-            self.index.set_status(&prefix, Status::Interrupted, Some(why))?;
+            self.index
+                .set_status(&prefix, Status::Interrupted, Some(why))?;
         }
         Ok(())
     }
@@ -77,7 +78,10 @@ impl Registry {
     pub fn read_metadata(&self, prefix: &str) -> Result<ModelMetadata> {
         let path = self.path(prefix, Artifact::Metadata);
         let text = std::fs::read_to_string(&path).with_context(|| {
-            format!("cannot read {}; is {prefix:?} a model here? (`shoptrain models list`)", path.display())
+            format!(
+                "cannot read {}; is {prefix:?} a model here? (`shoptrain models list`)",
+                path.display()
+            )
         })?;
         ModelMetadata::from_json(&text).with_context(|| format!("in {}", path.display()))
     }
@@ -93,12 +97,17 @@ impl Registry {
     pub fn resolve(&self, name: &str) -> Result<String> {
         let prefix = self.index.resolve(name)?;
         VersionedName::parse(&prefix).with_context(|| {
-            format!("{name:?} is neither an alias nor a model prefix like product_P001_all_mlstm_v1")
+            format!(
+                "{name:?} is neither an alias nor a model prefix like product_P001_all_mlstm_v1"
+            )
         })?;
         match self.index.find(&prefix)? {
             Some(row) if row.deleted_at.is_none() => Ok(prefix),
             Some(_) => bail!("model {prefix} was deleted"),
-            None => bail!("no model {prefix:?} in {}; see `shoptrain models list`", self.dir.display()),
+            None => bail!(
+                "no model {prefix:?} in {}; see `shoptrain models list`",
+                self.dir.display()
+            ),
         }
     }
 
@@ -152,7 +161,10 @@ impl Registry {
         let index = Index::open(staging.path())?;
         let mut report = RebuildReport::default();
         let mut counters: BTreeMap<String, u32> = BTreeMap::new();
-        let reader = Registry { dir: dir.to_path_buf(), index };
+        let reader = Registry {
+            dir: dir.to_path_buf(),
+            index,
+        };
         for path in reader.metadata_files()? {
             let text = std::fs::read_to_string(&path)?;
             let meta = match ModelMetadata::from_json(&text) {
@@ -163,7 +175,9 @@ impl Registry {
                 }
             };
             let dataset_id = reader.index.upsert_dataset(&meta, &[])?;
-            let id = reader.index.insert_model(&meta, dataset_id, None, &host_name())?;
+            let id = reader
+                .index
+                .insert_model(&meta, dataset_id, None, &host_name())?;
             for e in &meta.history {
                 reader.index.add_epoch(id, e)?;
             }
@@ -174,8 +188,20 @@ impl Registry {
                     Artifact::EpochCheckpoint(n) => ("epoch", n),
                     _ => continue,
                 };
-                let val = meta.history.iter().find(|h| h.epoch == epoch).map(|h| h.val_loss);
-                reader.index.add_checkpoint(id, epoch, k, &rel, bytes.len() as u64, &sha256_hex(&bytes), val)?;
+                let val = meta
+                    .history
+                    .iter()
+                    .find(|h| h.epoch == epoch)
+                    .map(|h| h.val_loss);
+                reader.index.add_checkpoint(
+                    id,
+                    epoch,
+                    k,
+                    &rel,
+                    bytes.len() as u64,
+                    &sha256_hex(&bytes),
+                    val,
+                )?;
             }
             let c = counters.entry(meta.model_identifier.clone()).or_insert(0);
             *c = (*c).max(meta.version);
@@ -186,7 +212,11 @@ impl Registry {
             let aliases: BTreeMap<String, String> = serde_json::from_str(&text)
                 .with_context(|| format!("{} is corrupt", dir.join(ALIASES_FILE).display()))?;
             for (name, prefix) in aliases {
-                if reader.index.alias_set(&name, &prefix, "index rebuild").is_ok() {
+                if reader
+                    .index
+                    .alias_set(&name, &prefix, "index rebuild")
+                    .is_ok()
+                {
                     report.aliases += 1;
                 }
             }
@@ -207,7 +237,10 @@ impl Registry {
     /// Compares files with the index: every problem found, as a sentence.
     pub fn verify(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
-        let rows = self.index.list(&crate::index::ListFilter { include_deleted: true, ..Default::default() })?;
+        let rows = self.index.list(&crate::index::ListFilter {
+            include_deleted: true,
+            ..Default::default()
+        })?;
         for row in &rows {
             if row.status == "training" || row.status == "interrupted" || row.status == "failed" {
                 continue;
@@ -221,7 +254,11 @@ impl Registry {
             };
             let weights = self.path(&row.prefix, Artifact::Weights);
             match std::fs::read(&weights) {
-                Err(_) => problems.push(format!("{} is missing (index row {})", weights.display(), row.prefix)),
+                Err(_) => problems.push(format!(
+                    "{} is missing (index row {})",
+                    weights.display(),
+                    row.prefix
+                )),
                 Ok(bytes) => {
                     let found = sha256_hex(&bytes);
                     if meta.weights_sha256.as_deref() != Some(found.as_str()) {
@@ -235,12 +272,19 @@ impl Registry {
             }
             let curve = self.path(&row.prefix, Artifact::LossCurve);
             if !curve.exists() {
-                problems.push(format!("{} is missing (index row {})", curve.display(), row.prefix));
+                problems.push(format!(
+                    "{} is missing (index row {})",
+                    curve.display(),
+                    row.prefix
+                ));
             }
         }
         for (prefix, rel, sha) in self.index.checkpoints()? {
             match std::fs::read(self.dir.join(&rel)) {
-                Err(_) => problems.push(format!("{} is missing (checkpoint of {prefix})", self.dir.join(&rel).display())),
+                Err(_) => problems.push(format!(
+                    "{} is missing (checkpoint of {prefix})",
+                    self.dir.join(&rel).display()
+                )),
                 Ok(bytes) if sha256_hex(&bytes) != sha => problems.push(format!(
                     "{} does not match its recorded sha256 {sha}",
                     self.dir.join(&rel).display()
@@ -249,10 +293,16 @@ impl Registry {
             }
         }
         for path in self.metadata_files()? {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if let Some((v, _)) = Artifact::parse_file_name(name) {
                 if !rows.iter().any(|r| r.prefix == v.prefix()) {
-                    problems.push(format!("{} has no row in the index (run `shoptrain index rebuild`)", path.display()));
+                    problems.push(format!(
+                        "{} has no row in the index (run `shoptrain index rebuild`)",
+                        path.display()
+                    ));
                 }
             }
         }

@@ -32,7 +32,11 @@ fn init_values(shape: &Shape, init: Init, seed: u64) -> Vec<f32> {
         Init::Const(v) => vec![v as f32; n],
         Init::Randn { mean, stdev } => normal(&mut rng, mean, stdev),
         Init::Uniform { lo, up } => (0..n).map(|_| rng.random_range(lo..=up) as f32).collect(),
-        Init::Kaiming { dist, fan, non_linearity } => {
+        Init::Kaiming {
+            dist,
+            fan,
+            non_linearity,
+        } => {
             let fan = match fan {
                 FanInOut::FanIn | FanInOut::FanOut => fan.for_shape(shape).max(1),
             };
@@ -41,7 +45,9 @@ fn init_values(shape: &Shape, init: Init, seed: u64) -> Vec<f32> {
                 NormalOrUniform::Normal => normal(&mut rng, 0.0, std),
                 NormalOrUniform::Uniform => {
                     let bound = 3f64.sqrt() * std;
-                    (0..n).map(|_| rng.random_range(-bound..=bound) as f32).collect()
+                    (0..n)
+                        .map(|_| rng.random_range(-bound..=bound) as f32)
+                        .collect()
                 }
             }
         }
@@ -62,7 +68,11 @@ impl SimpleBackend for SeededVars {
             .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
         if let Some(v) = vars.get(name) {
             if v.shape() != &s {
-                candle_core::bail!("variable {name} reused with shape {:?} and {:?}", v.dims(), s.dims());
+                candle_core::bail!(
+                    "variable {name} reused with shape {:?} and {:?}",
+                    v.dims(),
+                    s.dims()
+                );
             }
             return Ok(v.as_tensor().clone());
         }
@@ -84,14 +94,21 @@ impl SimpleBackend for SeededVars {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.varmap.data().lock().map(|v| v.contains_key(name)).unwrap_or(false)
+        self.varmap
+            .data()
+            .lock()
+            .map(|v| v.contains_key(name))
+            .unwrap_or(false)
     }
 }
 
 /// A VarBuilder creating seeded variables in `varmap`.
 pub fn seeded_var_builder(varmap: &VarMap, seed: u64, device: &Device) -> VarBuilder<'static> {
     VarBuilder::from_backend(
-        Box::new(SeededVars { varmap: varmap.clone(), seed }),
+        Box::new(SeededVars {
+            varmap: varmap.clone(),
+            seed,
+        }),
         DType::F32,
         device.clone(),
     )
@@ -121,7 +138,16 @@ mod tests {
             linear(4, 3, seeded_var_builder(&vm, seed, &Device::Cpu).pp("l")).unwrap();
             named_vars(&vm)
                 .into_iter()
-                .map(|(n, v)| (n, v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+                .map(|(n, v)| {
+                    (
+                        n,
+                        v.as_tensor()
+                            .flatten_all()
+                            .unwrap()
+                            .to_vec1::<f32>()
+                            .unwrap(),
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(build(1), build(1));

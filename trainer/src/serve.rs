@@ -10,7 +10,8 @@ use tiny_http::{Header, Response, Server};
 
 fn header(name: &str, value: &str) -> Header {
     // both parts are ASCII literals or MIME names, which tiny_http accepts
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap_or_else(|_| unreachable!("ASCII header"))
+    Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .unwrap_or_else(|_| unreachable!("ASCII header"))
 }
 
 /// Maps a URL path onto a file under `root`, refusing `..` and absolute parts.
@@ -35,14 +36,20 @@ pub fn content_type(path: &Path) -> String {
         Some("wasm") => "application/wasm".into(),
         Some("js") | Some("mjs") => "text/javascript; charset=utf-8".into(),
         Some("safetensors") => "application/octet-stream".into(),
-        _ => mime_guess::from_path(path).first_or_octet_stream().to_string(),
+        _ => mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .to_string(),
     }
 }
 
 pub fn serve(models_dir: &Path, args: &ServeArgs) -> Result<()> {
     let addr = format!("127.0.0.1:{}", args.port);
-    let server = Server::http(&addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let root = args.root.canonicalize().with_context(|| format!("web root {} not found", args.root.display()))?;
+    let server =
+        Server::http(&addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let root = args
+        .root
+        .canonicalize()
+        .with_context(|| format!("web root {} not found", args.root.display()))?;
     println!("serving {} on http://{addr}/", root.display());
     for (n, request) in server.incoming_requests().enumerate() {
         let url = request.url().to_string();
@@ -79,7 +86,10 @@ mod tests {
     fn refuses_traversal_and_types_wasm() {
         let root = Path::new("/srv/demo");
         assert_eq!(resolve(root, "/../etc/passwd"), None);
-        assert_eq!(resolve(root, "/pkg/a.wasm?x=1"), Some(PathBuf::from("/srv/demo/pkg/a.wasm")));
+        assert_eq!(
+            resolve(root, "/pkg/a.wasm?x=1"),
+            Some(PathBuf::from("/srv/demo/pkg/a.wasm"))
+        );
         assert_eq!(content_type(Path::new("a.wasm")), "application/wasm");
         assert!(content_type(Path::new("a.js")).starts_with("text/javascript"));
     }

@@ -22,8 +22,7 @@ use shoptrain_shared::forecast::{
     PREFIX_KEY,
 };
 use shoptrain_shared::metadata::{
-    DataInfo, EpochRecord, HostInfo, ModelMetadata, ScopeIds, Status, TrainingInfo,
-    SCHEMA_VERSION,
+    DataInfo, EpochRecord, HostInfo, ModelMetadata, ScopeIds, Status, TrainingInfo, SCHEMA_VERSION,
 };
 use shoptrain_shared::metrics::{moving_average, seasonal_naive, seasonal_naive_scale, Metrics};
 use shoptrain_shared::models::{Model, ModelConfig, Noise};
@@ -83,7 +82,10 @@ pub fn prepare(
         bail!("--window and --horizon must be at least 1");
     }
     if !(0.0..1.0).contains(&opts.val_ratio) || opts.val_ratio == 0.0 {
-        bail!("--val-ratio must be between 0 and 1 (exclusive), got {}", opts.val_ratio);
+        bail!(
+            "--val-ratio must be between 0 and 1 (exclusive), got {}",
+            opts.val_ratio
+        );
     }
     let series = data.dataset.select(scope, opts.fill)?;
     let global = matches!(scope, Scope::Global);
@@ -97,18 +99,39 @@ pub fn prepare(
     };
     for s in &series {
         let rows = feature_rows(s, features)?;
-        let split = Split::new(&s.label, rows.len(), opts.window, opts.horizon, opts.val_ratio)?;
+        let split = Split::new(
+            &s.label,
+            rows.len(),
+            opts.window,
+            opts.horizon,
+            opts.val_ratio,
+        )?;
         let train_rows = split.train_rows(opts.window, opts.horizon);
         let norm = if global || opts.norm == NormChoice::Instance {
             Normalization::Instance
         } else {
             Normalization::fit(&rows[..train_rows])
         };
-        out.train.extend(make_windows(&rows, &norm, opts.window, opts.horizon, 0, split.train));
-        out.val.extend(make_windows(&rows, &norm, opts.window, opts.horizon, split.train, split.val));
+        out.train.extend(make_windows(
+            &rows,
+            &norm,
+            opts.window,
+            opts.horizon,
+            0,
+            split.train,
+        ));
+        out.val.extend(make_windows(
+            &rows,
+            &norm,
+            opts.window,
+            opts.horizon,
+            split.train,
+            split.val,
+        ));
         let sales: Vec<f32> = rows[..train_rows].iter().map(|r| r[0]).collect();
         let scale = seasonal_naive_scale(&sales, 7);
-        out.val_mase_scale.extend(std::iter::repeat_n(scale, split.val));
+        out.val_mase_scale
+            .extend(std::iter::repeat_n(scale, split.val));
         out.normalization = norm;
     }
     Ok(out)
@@ -130,11 +153,23 @@ fn baselines(p: &Prepared, horizon: usize) -> BTreeMap<String, Metrics> {
     let mut out = BTreeMap::new();
     let hist = &p.val.history_sales;
     if hist.first().is_some_and(|h| h.len() >= 7) {
-        let f: Vec<f32> = hist.iter().flat_map(|h| seasonal_naive(h, horizon, 7)).collect();
-        out.insert("seasonal_naive_7".into(), score(&p.val.y_raw, &f, horizon, &p.val_mase_scale));
+        let f: Vec<f32> = hist
+            .iter()
+            .flat_map(|h| seasonal_naive(h, horizon, 7))
+            .collect();
+        out.insert(
+            "seasonal_naive_7".into(),
+            score(&p.val.y_raw, &f, horizon, &p.val_mase_scale),
+        );
     }
-    let f: Vec<f32> = hist.iter().flat_map(|h| moving_average(h, horizon, 7)).collect();
-    out.insert("moving_average_7".into(), score(&p.val.y_raw, &f, horizon, &p.val_mase_scale));
+    let f: Vec<f32> = hist
+        .iter()
+        .flat_map(|h| moving_average(h, horizon, 7))
+        .collect();
+    out.insert(
+        "moving_average_7".into(),
+        score(&p.val.y_raw, &f, horizon, &p.val_mase_scale),
+    );
     out
 }
 
@@ -183,7 +218,11 @@ pub enum Start {
     /// Fresh weights from the seed.
     Fresh,
     /// Weights of a parent model (`--from`).
-    FineTune { parent: String, weights: HashMap<String, Tensor> },
+    FineTune {
+        parent: String,
+        weights: HashMap<String, Tensor>,
+        architecture: ModelConfig,
+    },
 }
 
 /// What a finished run reports.
@@ -231,7 +270,6 @@ pub fn train_new(
     extra_features: &[String],
     opts: &TrainOptions,
     start: Start,
-    parent_config: Option<ModelConfig>,
 ) -> Result<TrainReport> {
     let features = feature_names(extra_features);
     // Everything that can fail on bad input fails here, before any file is written.
@@ -240,10 +278,15 @@ pub fn train_new(
     let name = ModelName::new(scope.clone(), model_type);
     let version = reg.versions().reserve(&name.identifier())?;
     let vname = VersionedName::new(name, version);
-    let architecture = parent_config.unwrap_or_else(|| {
-        ModelConfig::default_for(model_type, features.len(), opts.window, opts.horizon)
-    });
-    let batch_size = opts.batch_size.unwrap_or_else(|| default_batch_size(&device));
+    let architecture = match &start {
+        Start::FineTune { architecture, .. } => architecture.clone(),
+        Start::Fresh => {
+            ModelConfig::default_for(model_type, features.len(), opts.window, opts.horizon)
+        }
+    };
+    let batch_size = opts
+        .batch_size
+        .unwrap_or_else(|| default_batch_size(&device));
     let meta = ModelMetadata {
         schema_version: SCHEMA_VERSION,
         prefix: vname.prefix(),
@@ -304,17 +347,33 @@ pub fn train_new(
     };
     reg.write_metadata(&meta)?;
     let dataset_id = reg.index.upsert_dataset(&meta, &data.dataset.columns)?;
-    let model_id = reg.index.insert_model(&meta, dataset_id, Some(std::process::id()), &host_name())?;
-    let progress = Progress { epoch: 0, step: 0, best_epoch: None, best_val_loss: None, bad_epochs: 0, history: Vec::new() };
+    let model_id =
+        reg.index
+            .insert_model(&meta, dataset_id, Some(std::process::id()), &host_name())?;
+    let progress = Progress {
+        epoch: 0,
+        step: 0,
+        best_epoch: None,
+        best_val_loss: None,
+        bad_epochs: 0,
+        history: Vec::new(),
+    };
     let init = match start {
         Start::Fresh => None,
         Start::FineTune { weights, .. } => Some(weights),
     };
-    run_and_record(reg, meta, model_id, &prepared, &device, opts, progress, init, None)
+    run_and_record(
+        reg, meta, model_id, &prepared, &device, opts, progress, init, None,
+    )
 }
 
 /// Continues an interrupted run from its latest epoch checkpoint.
-pub fn resume(reg: &Registry, data: &LoadedData, prefix: &str, opts: &TrainOptions) -> Result<TrainReport> {
+pub fn resume(
+    reg: &Registry,
+    data: &LoadedData,
+    prefix: &str,
+    opts: &TrainOptions,
+) -> Result<TrainReport> {
     let meta = reg.read_metadata(prefix)?;
     if meta.status == Status::Completed {
         bail!("{prefix} already completed; train a new version instead of resuming it");
@@ -333,10 +392,18 @@ pub fn resume(reg: &Registry, data: &LoadedData, prefix: &str, opts: &TrainOptio
             _ => None,
         })
         .max_by_key(|(n, _)| *n)
-        .with_context(|| format!("{prefix} has no epoch checkpoint to resume from (train with --checkpoint-every 1)"))?;
+        .with_context(|| {
+            format!(
+                "{prefix} has no epoch checkpoint to resume from (train with --checkpoint-every 1)"
+            )
+        })?;
     let bytes = std::fs::read(reg.dir.join(&latest.1))?;
-    let (tensors, info) = read_weights(&bytes).with_context(|| format!("checkpoint {}", latest.1))?;
-    let field = |k: &str| info.get(k).with_context(|| format!("checkpoint {} lacks {k}", latest.1));
+    let (tensors, info) =
+        read_weights(&bytes).with_context(|| format!("checkpoint {}", latest.1))?;
+    let field = |k: &str| {
+        info.get(k)
+            .with_context(|| format!("checkpoint {} lacks {k}", latest.1))
+    };
     let history: Vec<EpochRecord> = serde_json::from_str(field("history")?)?;
     let progress = Progress {
         epoch: field("epoch")?.parse()?,
@@ -390,7 +457,17 @@ pub fn resume(reg: &Registry, data: &LoadedData, prefix: &str, opts: &TrainOptio
         .into_iter()
         .filter(|(n, _)| !n.starts_with(OPT_M) && !n.starts_with(OPT_V))
         .collect();
-    run_and_record(reg, meta, model_id, &prepared, &device, &run_opts, progress, Some(weights), Some(opt_state))
+    run_and_record(
+        reg,
+        meta,
+        model_id,
+        &prepared,
+        &device,
+        &run_opts,
+        progress,
+        Some(weights),
+        Some(opt_state),
+    )
 }
 
 /// Runs training; on error marks the run failed (file and index) and returns the error.
@@ -406,7 +483,9 @@ fn run_and_record(
     init: Option<HashMap<String, Tensor>>,
     opt_state: Option<HashMap<String, Tensor>>,
 ) -> Result<TrainReport> {
-    match run(reg, &mut meta, model_id, prepared, device, opts, progress, init, opt_state) {
+    match run(
+        reg, &mut meta, model_id, prepared, device, opts, progress, init, opt_state,
+    ) {
         Ok(report) => Ok(report),
         Err(e) => {
             meta.status = Status::Failed;
@@ -434,7 +513,10 @@ fn run(
 ) -> Result<TrainReport> {
     let started = Instant::now();
     let varmap = VarMap::new();
-    let model = Model::new(&meta.architecture, seeded_var_builder(&varmap, meta.training.seed, device))?;
+    let model = Model::new(
+        &meta.architecture,
+        seeded_var_builder(&varmap, meta.training.seed, device),
+    )?;
     let vars = named_vars(&varmap);
     if let Some(weights) = init {
         for (name, var) in &vars {
@@ -442,7 +524,11 @@ fn run(
                 .get(name)
                 .with_context(|| format!("starting weights lack tensor {name}"))?;
             if t.dims() != var.dims() {
-                bail!("starting weights give {name} shape {:?}, the model needs {:?}", t.dims(), var.dims());
+                bail!(
+                    "starting weights give {name} shape {:?}, the model needs {:?}",
+                    t.dims(),
+                    var.dims()
+                );
             }
             var.set(&t.to_device(device)?)?;
         }
@@ -490,7 +576,10 @@ fn run(
         let epoch = progress.epoch + 1;
         let t0 = Instant::now();
         let mut order: Vec<u32> = (0..n_train as u32).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(meta.training.seed, &format!("shuffle{epoch}"))));
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(
+            meta.training.seed,
+            &format!("shuffle{epoch}"),
+        )));
         let noise = Noise::new(stream_seed(meta.training.seed, &format!("dropout{epoch}")));
         let mut total = Tensor::zeros((), DType::F32, device)?;
         for chunk in order.chunks(batch) {
@@ -509,14 +598,21 @@ fn run(
         for start in (0..p.val.count).step_by(1024) {
             let n = (p.val.count - start).min(1024);
             let pred = model.forward(&x_val.narrow(0, start, n)?, None)?;
-            let l = candle_nn::loss::mse(&pred, &y_val.narrow(0, start, n)?)?.to_scalar::<f32>()? as f64;
+            let l = candle_nn::loss::mse(&pred, &y_val.narrow(0, start, n)?)?.to_scalar::<f32>()?
+                as f64;
             val_total += l * n as f64;
         }
         let val_loss = val_total / p.val.count.max(1) as f64;
         if !train_loss.is_finite() || !val_loss.is_finite() {
             bail!("loss became non-finite at epoch {epoch} (train {train_loss}, val {val_loss}); try a lower --lr");
         }
-        let record = EpochRecord { epoch, train_loss, val_loss, lr: opt.lr, seconds: t0.elapsed().as_secs_f64() };
+        let record = EpochRecord {
+            epoch,
+            train_loss,
+            val_loss,
+            lr: opt.lr,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
         reg.index.add_epoch(model_id, &record)?;
         progress.history.push(record);
         progress.epoch = epoch;
@@ -534,21 +630,38 @@ fn run(
             info.insert("epoch".into(), epoch.to_string());
             info.insert("val_loss".into(), val_loss.to_string());
             let (bytes, sha) = save_safetensors(&reg.dir.join(&rel), &weights, info)?;
-            reg.index.add_checkpoint(model_id, epoch, "best", &rel, bytes, &sha, Some(val_loss))?;
+            reg.index
+                .add_checkpoint(model_id, epoch, "best", &rel, bytes, &sha, Some(val_loss))?;
             best_weights = Some(weights);
         } else {
             progress.bad_epochs += 1;
         }
-        if meta.training.checkpoint_every > 0 && epoch % meta.training.checkpoint_every == 0 {
-            let mut tensors: Vec<(String, Tensor)> =
-                vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
+        if meta.training.checkpoint_every > 0
+            && epoch.is_multiple_of(meta.training.checkpoint_every)
+        {
+            let mut tensors: Vec<(String, Tensor)> = vars
+                .iter()
+                .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+                .collect();
             tensors.extend(opt.state());
             let mut info = header(meta);
             for (k, v) in [
                 ("epoch", epoch.to_string()),
                 ("step", opt.step.to_string()),
-                ("best_epoch", progress.best_epoch.map(|e| e.to_string()).unwrap_or_default()),
-                ("best_val_loss", progress.best_val_loss.map(|e| e.to_string()).unwrap_or_default()),
+                (
+                    "best_epoch",
+                    progress
+                        .best_epoch
+                        .map(|e| e.to_string())
+                        .unwrap_or_default(),
+                ),
+                (
+                    "best_val_loss",
+                    progress
+                        .best_val_loss
+                        .map(|e| e.to_string())
+                        .unwrap_or_default(),
+                ),
                 ("bad_epochs", progress.bad_epochs.to_string()),
                 ("history", serde_json::to_string(&progress.history)?),
             ] {
@@ -556,7 +669,15 @@ fn run(
             }
             let rel = Artifact::EpochCheckpoint(epoch).file_name(&meta.prefix);
             let (bytes, sha) = save_safetensors(&reg.dir.join(&rel), &tensors, info)?;
-            reg.index.add_checkpoint(model_id, epoch, "epoch", &rel, bytes, &sha, Some(val_loss))?;
+            reg.index.add_checkpoint(
+                model_id,
+                epoch,
+                "epoch",
+                &rel,
+                bytes,
+                &sha,
+                Some(val_loss),
+            )?;
         }
         bar.set_message(format!("train {train_loss:.4} val {val_loss:.4}"));
         bar.set_position(epoch as u64);
@@ -578,13 +699,28 @@ fn run(
     meta.training.best_epoch = progress.best_epoch;
     meta.training.best_val_loss = progress.best_val_loss;
     meta.history = progress.history.clone();
-    let forecaster = Forecaster::from_tensors(meta.clone(), best.iter().cloned().collect(), Device::Cpu)?;
+    let forecaster =
+        Forecaster::from_tensors(meta.clone(), best.iter().cloned().collect(), Device::Cpu)?;
     let predicted = forecast_windows(&forecaster, &p.val)?;
-    meta.metrics = Some(score(&p.val.y_raw, &predicted, meta.horizon, &p.val_mase_scale));
+    meta.metrics = Some(score(
+        &p.val.y_raw,
+        &predicted,
+        meta.horizon,
+        &p.val_mase_scale,
+    ));
     meta.baselines = baselines(p, meta.horizon);
     let title = format!("{} — loss per epoch", meta.prefix);
-    draw_loss_curve(&reg.path(&meta.prefix, Artifact::LossCurve), &title, &meta.history, meta.training.best_epoch)?;
-    let (_, sha) = save_safetensors(&reg.path(&meta.prefix, Artifact::Weights), &best, header(meta))?;
+    draw_loss_curve(
+        &reg.path(&meta.prefix, Artifact::LossCurve),
+        &title,
+        &meta.history,
+        meta.training.best_epoch,
+    )?;
+    let (_, sha) = save_safetensors(
+        &reg.path(&meta.prefix, Artifact::Weights),
+        &best,
+        header(meta),
+    )?;
     meta.weights_sha256 = Some(sha);
     meta.training.duration_seconds += started.elapsed().as_secs_f64();
     meta.status = Status::Completed;

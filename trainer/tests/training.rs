@@ -12,7 +12,22 @@ fn train_all_writes_three_artifact_sets_then_v2() {
         dir.cmd()
             .args(["--quiet", "train", "--data"])
             .arg(&data)
-            .args(["--mode", "product", "--product", "P001", "--store", "all", "--model", "all", "--epochs", "2", "--window", "14", "--checkpoint-every", "1"])
+            .args([
+                "--mode",
+                "product",
+                "--product",
+                "P001",
+                "--store",
+                "all",
+                "--model",
+                "all",
+                "--epochs",
+                "2",
+                "--window",
+                "14",
+                "--checkpoint-every",
+                "1",
+            ])
             .ok()
     };
     let out = train(&dir);
@@ -31,20 +46,37 @@ fn train_all_writes_three_artifact_sets_then_v2() {
         }
         let png = std::fs::read(dir.models().join(format!("{prefix}_loss_curve.png"))).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");
-        let meta: serde_json::Value = serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
+        let meta: serde_json::Value =
+            serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
         assert_eq!(meta["status"], "completed");
         assert_eq!(meta["history"].as_array().unwrap().len(), 2);
         assert!(meta["metrics"]["mase"].as_f64().unwrap() > 0.0);
         assert_eq!(meta["data"]["sha256"].as_str().unwrap().len(), 64);
     }
-    let versions: serde_json::Value = serde_json::from_str(&dir.read("models/versions.json")).unwrap();
-    assert_eq!(versions, serde_json::json!({"product_P001_all_kan": 1, "product_P001_all_mlstm": 1, "product_P001_all_transformer": 1}));
-    let rows: serde_json::Value = serde_json::from_str(&dir.cmd().args(["--json", "models", "list", "--status", "completed"]).ok()).unwrap();
+    let versions: serde_json::Value =
+        serde_json::from_str(&dir.read("models/versions.json")).unwrap();
+    assert_eq!(
+        versions,
+        serde_json::json!({"product_P001_all_kan": 1, "product_P001_all_mlstm": 1, "product_P001_all_transformer": 1})
+    );
+    let rows: serde_json::Value = serde_json::from_str(
+        &dir.cmd()
+            .args(["--json", "models", "list", "--status", "completed"])
+            .ok(),
+    )
+    .unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 3);
-    assert!(rows.as_array().unwrap().iter().all(|r| r["metrics"]["rmse"].as_f64().is_some()));
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["metrics"]["rmse"].as_f64().is_some()));
 
     let again = train(&dir);
-    assert!(again.contains("product_P001_all_kan_v2 completed"), "{again}");
+    assert!(
+        again.contains("product_P001_all_kan_v2 completed"),
+        "{again}"
+    );
 }
 
 #[test]
@@ -52,25 +84,45 @@ fn predict_prints_seven_dated_values_and_evaluate_logs_its_runs() {
     let dir = Dir::new();
     let data = dir.small_data(100);
     let prefix = dir.quick_train(&data, "kan", &[]);
-    let out = dir.cmd().args(["predict", &prefix, "--data"]).arg(&data).ok();
+    let out = dir
+        .cmd()
+        .args(["predict", &prefix, "--data"])
+        .arg(&data)
+        .ok();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["date", "sales"]);
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["date", "sales"]
+    );
     assert_eq!(lines.len(), 8, "{out}");
     // data gen starts 2023-01-01; 100 days end on 2023-04-10
     assert!(lines[1].starts_with("2023-04-11"), "{out}");
     assert!(lines[7].starts_with("2023-04-17"), "{out}");
-    let csv = dir.cmd().args(["predict", &prefix, "--format", "csv", "--data"]).arg(&data).ok();
-    let values: Vec<f64> = csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let csv = dir
+        .cmd()
+        .args(["predict", &prefix, "--format", "csv", "--data"])
+        .arg(&data)
+        .ok();
+    let values: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
     assert_eq!(values.len(), 7);
     assert!(values.iter().all(|v| v.is_finite() && *v >= 0.0));
 
-    let eval = dir.cmd().args(["--json", "evaluate", &prefix, "--windows", "3", "--data"]).arg(&data).ok();
+    let eval = dir
+        .cmd()
+        .args(["--json", "evaluate", &prefix, "--windows", "3", "--data"])
+        .arg(&data)
+        .ok();
     let e: serde_json::Value = serde_json::from_str(&eval).unwrap();
     for name in [prefix.as_str(), "seasonal_naive_7", "moving_average_7"] {
         assert!(e["metrics"][name]["mase"].as_f64().unwrap() > 0.0, "{eval}");
         assert_eq!(e["metrics"][name]["count"], 21);
     }
-    let show: serde_json::Value = serde_json::from_str(&dir.cmd().args(["--json", "models", "show", &prefix]).ok()).unwrap();
+    let show: serde_json::Value =
+        serde_json::from_str(&dir.cmd().args(["--json", "models", "show", &prefix]).ok()).unwrap();
     assert_eq!(show["predictions"], 3);
 }
 
@@ -89,11 +141,38 @@ fn final_weights(dir: &Dir, prefix: &str) -> Vec<(String, Vec<f32>)> {
 fn interrupted_then_resumed_equals_uninterrupted() {
     let dir = Dir::new();
     let data = dir.small_data(100);
-    let args = ["--mode", "product", "--product", "P001", "--model", "transformer", "--epochs", "4", "--window", "14", "--patience", "50"];
-    dir.cmd().args(["--quiet", "train", "--data"]).arg(&data).args(args).ok();
-    let halted = dir.cmd().args(["--quiet", "train", "--data"]).arg(&data).args(args).args(["--halt-after-epoch", "2"]).output();
+    let args = [
+        "--mode",
+        "product",
+        "--product",
+        "P001",
+        "--model",
+        "transformer",
+        "--epochs",
+        "4",
+        "--window",
+        "14",
+        "--patience",
+        "50",
+    ];
+    dir.cmd()
+        .args(["--quiet", "train", "--data"])
+        .arg(&data)
+        .args(args)
+        .ok();
+    let halted = dir
+        .cmd()
+        .args(["--quiet", "train", "--data"])
+        .arg(&data)
+        .args(args)
+        .args(["--halt-after-epoch", "2"])
+        .output();
     assert_eq!(halted.status.code(), Some(86));
-    dir.cmd().args(["--quiet", "train", "--data"]).arg(&data).args(["--resume", "product_P001_all_transformer_v2"]).ok();
+    dir.cmd()
+        .args(["--quiet", "train", "--data"])
+        .arg(&data)
+        .args(["--resume", "product_P001_all_transformer_v2"])
+        .ok();
     let a = final_weights(&dir, "product_P001_all_transformer_v1");
     let b = final_weights(&dir, "product_P001_all_transformer_v2");
     assert_eq!(a.len(), b.len());
@@ -103,7 +182,9 @@ fn interrupted_then_resumed_equals_uninterrupted() {
             assert!((x - y).abs() <= 1e-5, "{na}: {x} vs {y}");
         }
     }
-    let meta: serde_json::Value = serde_json::from_str(&dir.read("models/product_P001_all_transformer_v2_metadata.json")).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&dir.read("models/product_P001_all_transformer_v2_metadata.json"))
+            .unwrap();
     assert_eq!(meta["status"], "completed");
     assert_eq!(meta["training"]["epochs_run"], 4);
 }
@@ -114,11 +195,32 @@ fn fine_tune_records_its_parent() {
     let data = dir.small_data(100);
     let parent = dir.quick_train(&data, "kan", &[]);
     let newer = dir.path().join("newer.csv");
-    dir.cmd().args(["data", "gen", "--stores", "2", "--products", "3", "--days", "120", "--seed", "9", "--out"]).arg(&newer).ok();
-    let out = dir.cmd().args(["--json", "train", "--data"]).arg(&newer).args(["--from", &parent, "--epochs", "1"]).ok();
+    dir.cmd()
+        .args([
+            "data",
+            "gen",
+            "--stores",
+            "2",
+            "--products",
+            "3",
+            "--days",
+            "120",
+            "--seed",
+            "9",
+            "--out",
+        ])
+        .arg(&newer)
+        .ok();
+    let out = dir
+        .cmd()
+        .args(["--json", "train", "--data"])
+        .arg(&newer)
+        .args(["--from", &parent, "--epochs", "1"])
+        .ok();
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report[0]["prefix"], "product_P001_all_kan_v2");
-    let meta: serde_json::Value = serde_json::from_str(&dir.read("models/product_P001_all_kan_v2_metadata.json")).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&dir.read("models/product_P001_all_kan_v2_metadata.json")).unwrap();
     assert_eq!(meta["parent_prefix"], parent.as_str());
     assert_eq!(meta["window"], 14);
 }
@@ -127,15 +229,39 @@ fn fine_tune_records_its_parent() {
 fn bad_input_is_named_and_writes_nothing() {
     let dir = Dir::new();
     let data = dir.small_data(60);
-    let err = dir.cmd().args(["train", "--data"]).arg(&data).args(["--mode", "product", "--product", "P999"]).fails();
-    assert!(err.contains("unknown product \"P999\"; known products include: P001, P002, P003"), "{err}");
-    let err = dir.cmd().args(["train", "--data"]).arg(&data).args(["--mode", "product", "--product", "P001", "--window", "60"]).fails();
-    assert!(err.contains("has 60 days, but window 60 + horizon 7"), "{err}");
-    let err = dir.cmd().args(["train", "--data"]).arg(&data).args(["--mode", "product", "--product", "P001", "--device", "cuda"]).fails();
+    let err = dir
+        .cmd()
+        .args(["train", "--data"])
+        .arg(&data)
+        .args(["--mode", "product", "--product", "P999"])
+        .fails();
+    assert!(
+        err.contains("unknown product \"P999\"; known products include: P001, P002, P003"),
+        "{err}"
+    );
+    let err = dir
+        .cmd()
+        .args(["train", "--data"])
+        .arg(&data)
+        .args(["--mode", "product", "--product", "P001", "--window", "60"])
+        .fails();
+    assert!(
+        err.contains("has 60 days, but window 60 + horizon 7"),
+        "{err}"
+    );
+    let err = dir
+        .cmd()
+        .args(["train", "--data"])
+        .arg(&data)
+        .args(["--mode", "product", "--product", "P001", "--device", "cuda"])
+        .fails();
     assert!(err.contains("--device cuda"), "{err}");
     assert!(!dir.models().join("versions.json").exists());
-    assert!(!dir.models().exists() || std::fs::read_dir(dir.models()).unwrap().all(|e| {
-        let n = e.unwrap().file_name().to_string_lossy().into_owned();
-        n.starts_with("models.db") || n.starts_with("versions.json")
-    }));
+    assert!(
+        !dir.models().exists()
+            || std::fs::read_dir(dir.models()).unwrap().all(|e| {
+                let n = e.unwrap().file_name().to_string_lossy().into_owned();
+                n.starts_with("models.db") || n.starts_with("versions.json")
+            })
+    );
 }

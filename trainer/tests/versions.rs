@@ -11,13 +11,19 @@ const WORKER_ENV: &str = "SHOPTRAIN_RESERVE_WORKER";
 /// with the worker variable set, it makes 50 reservations and prints them.
 #[test]
 fn reserve_worker() {
-    let Ok(spec) = std::env::var(WORKER_ENV) else { return };
+    let Ok(spec) = std::env::var(WORKER_ENV) else {
+        return;
+    };
     let (dir, worker) = spec.split_once('|').unwrap();
     let store = VersionStore::new(&PathBuf::from(dir));
     let worker: usize = worker.parse().unwrap();
     for i in 0..50 {
         // half the reservations share one identifier, the rest alternate by worker parity
-        let id = if i % 2 == 0 { "product_P001_all_kan".to_string() } else { format!("store_S{}_all_mlstm", worker % 2) };
+        let id = if i % 2 == 0 {
+            "product_P001_all_kan".to_string()
+        } else {
+            format!("store_S{}_all_mlstm", worker % 2)
+        };
         let v = store.reserve(&id).unwrap();
         println!("RESERVED {id} {v}");
     }
@@ -30,7 +36,13 @@ fn eight_processes_reserve_distinct_versions() {
     let children: Vec<_> = (0..8)
         .map(|w| {
             Command::new(&exe)
-                .args(["--exact", "reserve_worker", "--nocapture", "--test-threads", "1"])
+                .args([
+                    "--exact",
+                    "reserve_worker",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ])
                 .env(WORKER_ENV, format!("{}|{w}", dir.path().display()))
                 .stdout(std::process::Stdio::piped())
                 .spawn()
@@ -45,7 +57,9 @@ fn eight_processes_reserve_distinct_versions() {
             // libtest may print "test reserve_worker ... " on the same line
             if let Some(rest) = line.split_once("RESERVED ").map(|(_, r)| r) {
                 let (id, v) = rest.split_once(' ').unwrap();
-                got.entry(id.to_string()).or_default().push(v.parse().unwrap());
+                got.entry(id.to_string())
+                    .or_default()
+                    .push(v.parse().unwrap());
             }
         }
     }
@@ -53,7 +67,10 @@ fn eight_processes_reserve_distinct_versions() {
     for (id, versions) in &mut got {
         versions.sort();
         let expected: Vec<u32> = (1..=versions.len() as u32).collect();
-        assert_eq!(versions, &expected, "{id}: versions must be distinct and contiguous");
+        assert_eq!(
+            versions, &expected,
+            "{id}: versions must be distinct and contiguous"
+        );
     }
     let text = std::fs::read_to_string(dir.path().join("versions.json")).unwrap();
     let file: BTreeMap<String, u32> = serde_json::from_str(&text).unwrap();
@@ -66,8 +83,14 @@ fn eight_processes_reserve_distinct_versions() {
 fn corrupt_versions_file_is_an_error_not_a_reset() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("versions.json"), "{\"a\": 3,").unwrap();
-    let err = VersionStore::new(dir.path()).reserve("a").unwrap_err().to_string();
+    let err = VersionStore::new(dir.path())
+        .reserve("a")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("versions.json is corrupt"), "{err}");
     assert!(err.contains("shoptrain index rebuild"), "{err}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("versions.json")).unwrap(), "{\"a\": 3,");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("versions.json")).unwrap(),
+        "{\"a\": 3,"
+    );
 }

@@ -17,7 +17,7 @@ pub struct SelfAttention {
 
 impl SelfAttention {
     pub fn new(d_model: usize, heads: usize, vb: VarBuilder) -> Result<SelfAttention> {
-        if heads == 0 || d_model % heads != 0 {
+        if heads == 0 || !d_model.is_multiple_of(heads) {
             candle_core::bail!("d_model {d_model} must be a multiple of heads {heads}");
         }
         Ok(SelfAttention {

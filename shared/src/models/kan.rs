@@ -55,8 +55,8 @@ pub fn b_spline_bases(x: &Tensor, knots: &[f64], order: usize) -> Result<Tensor>
     // order 0: indicator of [g_j, g_{j+1})
     let lo = g.narrow(0, 0, nk - 1)?;
     let hi = g.narrow(0, 1, nk - 1)?;
-    let mut bases = (x.broadcast_ge(&lo)?.to_dtype(x.dtype())?
-        * x.broadcast_lt(&hi)?.to_dtype(x.dtype())?)?;
+    let mut bases =
+        (x.broadcast_ge(&lo)?.to_dtype(x.dtype())? * x.broadcast_lt(&hi)?.to_dtype(x.dtype())?)?;
     for k in 1..=order {
         let cnt = nk - 1 - k;
         let g_j = g.narrow(0, 0, cnt)?;

@@ -65,7 +65,13 @@ pub fn mlstm_parallel(
     // F[t] = Σ_{s≤t} log f_s ; log D[t, s] = F[t] - F[s] + ĩ[s] for s ≤ t.
     let cum = log_sigmoid(f_pre)?.cumsum(D::Minus1)?;
     let causal: Vec<f32> = (0..t * t)
-        .map(|idx| if idx % t <= idx / t { 0.0 } else { f32::NEG_INFINITY })
+        .map(|idx| {
+            if idx % t <= idx / t {
+                0.0
+            } else {
+                f32::NEG_INFINITY
+            }
+        })
         .collect();
     let causal = Tensor::from_vec(causal, (t, t), q.device())?.to_dtype(q.dtype())?;
     let log_d = cum
@@ -78,11 +84,16 @@ pub fn mlstm_parallel(
     let decay = log_d.broadcast_sub(&m)?.exp()?;
     let scores = (q.matmul(&k.t()?)? / (dh as f64).sqrt())?;
     let c = (scores * decay)?;
-    let n = c
-        .sum_keepdim(D::Minus1)?
-        .abs()?
-        .maximum(&m.neg()?.exp()?)?;
+    let n = c.sum_keepdim(D::Minus1)?.abs()?.maximum(&m.neg()?.exp()?)?;
     c.broadcast_div(&n)?.matmul(&v.contiguous()?)
+}
+
+/// Normalises each head's output over its own dimensions (no affine part).
+fn head_norm(h: &Tensor) -> Result<Tensor> {
+    let mean = h.mean_keepdim(D::Minus1)?;
+    let centred = h.broadcast_sub(&mean)?;
+    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+    centred.broadcast_div(&(var + 1e-5)?.sqrt()?)
 }
 
 #[derive(Debug, Clone)]
@@ -100,7 +111,7 @@ pub struct MlstmBlock {
 
 impl MlstmBlock {
     pub fn new(d: usize, heads: usize, vb: VarBuilder) -> Result<MlstmBlock> {
-        if heads == 0 || d % heads != 0 {
+        if heads == 0 || !d.is_multiple_of(heads) {
             candle_core::bail!("d_model {d} must be a multiple of heads {heads}");
         }
         Ok(MlstmBlock {
@@ -116,12 +127,17 @@ impl MlstmBlock {
         })
     }
 
-    /// `norm(x + out(sigmoid(ogate(x)) ⊙ mlstm(x)))`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// Pre-norm residual block: `x + out(sigmoid(ogate(n)) ⊙ headnorm(mlstm(n)))`
+    /// with `n = norm(x)`; the per-head normalisation of `h` is xLSTM's
+    /// multi-head layer norm, which keeps the cell's output scale steady.
+    pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
+        let x = &self.norm.forward(input)?;
         let (b, t, d) = x.dims3()?;
         let dh = d / self.heads;
         let split = |y: Tensor| -> Result<Tensor> {
-            y.reshape((b, t, self.heads, dh))?.transpose(1, 2)?.contiguous()
+            y.reshape((b, t, self.heads, dh))?
+                .transpose(1, 2)?
+                .contiguous()
         };
         let gate = |g: &Linear| -> Result<Tensor> { g.forward(x)?.transpose(1, 2)?.contiguous() };
         let h = mlstm_parallel(
@@ -131,11 +147,10 @@ impl MlstmBlock {
             &gate(&self.igate)?,
             // a +3 bias starts the forget gate near 0.95: remember by default
             &(gate(&self.fgate)? + 3.0)?,
-        )?
-        .transpose(1, 2)?
-        .reshape((b, t, d))?;
+        )?;
+        let h = head_norm(&h)?.transpose(1, 2)?.reshape((b, t, d))?;
         let o = candle_nn::ops::sigmoid(&self.ogate.forward(x)?)?;
-        self.norm.forward(&(x + self.out.forward(&(o * h)?)?)?)
+        input + self.out.forward(&(o * h)?)?
     }
 }
 

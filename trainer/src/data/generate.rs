@@ -40,10 +40,18 @@ const FLU_EVERY: usize = 4;
 pub fn generate(opts: &GenOptions) -> String {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let noise = Normal::new(0.0, 1.0).unwrap_or_else(|_| unreachable!("unit normal is valid"));
-    let store_size: Vec<f64> = (0..opts.stores).map(|_| rng.random_range(0.7..1.4)).collect();
-    let store_climate: Vec<f64> = (0..opts.stores).map(|_| rng.random_range(-3.0..3.0)).collect();
-    let base: Vec<f64> = (0..opts.products).map(|_| rng.random_range(8.0..40.0)).collect();
-    let list_price: Vec<f64> = (0..opts.products).map(|_| rng.random_range(3.0..25.0)).collect();
+    let store_size: Vec<f64> = (0..opts.stores)
+        .map(|_| rng.random_range(0.7..1.4))
+        .collect();
+    let store_climate: Vec<f64> = (0..opts.stores)
+        .map(|_| rng.random_range(-3.0..3.0))
+        .collect();
+    let base: Vec<f64> = (0..opts.products)
+        .map(|_| rng.random_range(8.0..40.0))
+        .collect();
+    let list_price: Vec<f64> = (0..opts.products)
+        .map(|_| rng.random_range(3.0..25.0))
+        .collect();
     let weekly = [1.0, 0.95, 0.97, 1.0, 1.1, 1.25, 0.6]; // Mon..Sun
 
     let mut out = String::with_capacity(opts.stores * opts.products * opts.days * 48);
@@ -55,10 +63,14 @@ pub fn generate(opts: &GenOptions) -> String {
         let dow = weekly[date.weekday().num_days_from_monday() as usize];
         for s in 0..opts.stores {
             // coldest in mid-January
-            let temperature = 11.0 - 10.0 * (year_phase - 0.25).cos() + store_climate[s] + 2.0 * noise.sample(&mut rng);
+            let temperature = 11.0 - 10.0 * (year_phase - 0.25).cos()
+                + store_climate[s]
+                + 2.0 * noise.sample(&mut rng);
             for p in 0..opts.products {
                 let promo = rng.random::<f64>() < 0.06;
-                let price = list_price[p] * if promo { 0.8 } else { 1.0 } * (1.0 + 0.03 * noise.sample(&mut rng));
+                let price = list_price[p]
+                    * if promo { 0.8 } else { 1.0 }
+                    * (1.0 + 0.03 * noise.sample(&mut rng));
                 let flu = p % FLU_EVERY == 0;
                 let season = if flu {
                     1.0 + 0.9 * ((12.0 - temperature) / 12.0).clamp(-0.8, 1.5)
@@ -66,10 +78,16 @@ pub fn generate(opts: &GenOptions) -> String {
                     1.0 + 0.15 * (year_phase + p as f64).sin()
                 };
                 let elasticity = (price / list_price[p]).powf(-1.5);
-                let mean = base[p] * store_size[s] * dow * season * elasticity
+                let mean = base[p]
+                    * store_size[s]
+                    * dow
+                    * season
+                    * elasticity
                     * if promo { 1.35 } else { 1.0 }
                     * if holiday { 0.4 } else { 1.0 };
-                let sales = (mean + mean.sqrt() * 0.8 * noise.sample(&mut rng)).round().max(0.0);
+                let sales = (mean + mean.sqrt() * 0.8 * noise.sample(&mut rng))
+                    .round()
+                    .max(0.0);
                 let _ = writeln!(
                     out,
                     "{date},S{:03},P{:03},{sales},{price:.2},{},{},{temperature:.1}",
@@ -90,9 +108,20 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let small = GenOptions { stores: 2, products: 3, days: 20, ..Default::default() };
+        let small = GenOptions {
+            stores: 2,
+            products: 3,
+            days: 20,
+            ..Default::default()
+        };
         assert_eq!(generate(&small), generate(&small));
-        assert_ne!(generate(&small), generate(&GenOptions { seed: 7, ..small.clone() }));
+        assert_ne!(
+            generate(&small),
+            generate(&GenOptions {
+                seed: 7,
+                ..small.clone()
+            })
+        );
         assert_eq!(generate(&small).lines().count(), 1 + 2 * 3 * 20);
     }
 }

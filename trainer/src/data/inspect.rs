@@ -32,7 +32,10 @@ pub fn inspect(data: &LoadedData) -> Inspection {
     let ds = &data.dataset;
     let mut per_series: BTreeMap<(&str, &str), Vec<chrono::NaiveDate>> = BTreeMap::new();
     for r in &ds.rows {
-        per_series.entry((&r.store, &r.product)).or_default().push(r.date);
+        per_series
+            .entry((&r.store, &r.product))
+            .or_default()
+            .push(r.date);
     }
     let mut series_with_gaps = 0;
     let mut missing_days = 0;
@@ -57,7 +60,12 @@ pub fn inspect(data: &LoadedData) -> Inspection {
                 max = max.max(v);
                 sum += v;
             }
-            ColumnStats { name: name.clone(), min, max, mean: sum / ds.rows.len().max(1) as f64 }
+            ColumnStats {
+                name: name.clone(),
+                min,
+                max,
+                mean: sum / ds.rows.len().max(1) as f64,
+            }
         })
         .collect();
     Inspection {

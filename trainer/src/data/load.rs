@@ -39,7 +39,11 @@ pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> 
     let mut seen = HashMap::new();
     for (i, h) in header.iter().enumerate() {
         if let Some(prev) = seen.insert(h.as_str(), i) {
-            bail!("{file}:1: column {h:?} appears twice (columns {} and {})", prev + 1, i + 1);
+            bail!(
+                "{file}:1: column {h:?} appears twice (columns {} and {})",
+                prev + 1,
+                i + 1
+            );
         }
     }
     let col = |name: &str| header.iter().position(|h| h == name);
@@ -57,18 +61,34 @@ pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> 
                 if col(f).is_none() || REQUIRED[..3].contains(&f.as_str()) {
                     bail!(
                         "{file}:1: unknown feature column {f:?}; numeric columns here: {}",
-                        header.iter().filter(|h| !REQUIRED.contains(&h.as_str())).cloned().collect::<Vec<_>>().join(", ")
+                        header
+                            .iter()
+                            .filter(|h| !REQUIRED.contains(&h.as_str()))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     );
                 }
             }
-            list.iter().filter(|f| f.as_str() != TARGET).cloned().collect()
+            list.iter()
+                .filter(|f| f.as_str() != TARGET)
+                .cloned()
+                .collect()
         }
-        None => header.iter().filter(|h| !REQUIRED.contains(&h.as_str())).cloned().collect(),
+        None => header
+            .iter()
+            .filter(|h| !REQUIRED.contains(&h.as_str()))
+            .cloned()
+            .collect(),
     };
     let mut columns = vec![TARGET.to_string()];
     columns.extend(extras);
     let value_cols: Vec<usize> = columns.iter().map(|c| col(c).unwrap_or(0)).collect();
-    let (di, si, pi) = (col("date").unwrap_or(0), col("store_id").unwrap_or(0), col("product_id").unwrap_or(0));
+    let (di, si, pi) = (
+        col("date").unwrap_or(0),
+        col("store_id").unwrap_or(0),
+        col("product_id").unwrap_or(0),
+    );
 
     let mut rows = Vec::new();
     let mut keys: HashMap<(NaiveDate, String, String), usize> = HashMap::new();
@@ -76,7 +96,11 @@ pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> 
         let line = i + 2;
         let record = record.map_err(|e| anyhow::anyhow!("{file}:{line}: {e}"))?;
         if record.len() != header.len() {
-            bail!("{file}:{line}: expected {} fields like the header, found {}", header.len(), record.len());
+            bail!(
+                "{file}:{line}: expected {} fields like the header, found {}",
+                header.len(),
+                record.len()
+            );
         }
         let raw_date = &record[di];
         let date = NaiveDate::parse_from_str(raw_date, "%Y-%m-%d").map_err(|_| {
@@ -91,16 +115,24 @@ pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> 
         }
         let mut values = Vec::with_capacity(columns.len());
         for (c, name) in columns.iter().zip(&value_cols).map(|(n, c)| (*c, n)) {
-            let v = parse_number(&record[c]).map_err(|m| anyhow::anyhow!("{file}:{line}: column {name:?}: {m}"))?;
+            let v = parse_number(&record[c])
+                .map_err(|m| anyhow::anyhow!("{file}:{line}: column {name:?}: {m}"))?;
             if name == TARGET && v < 0.0 {
-                bail!("{file}:{line}: column \"sales\": {v} is negative; sales must be zero or more");
+                bail!(
+                    "{file}:{line}: column \"sales\": {v} is negative; sales must be zero or more"
+                );
             }
             values.push(v);
         }
         if let Some(first) = keys.insert((date, store.clone(), product.clone()), line) {
             bail!("{file}:{line}: duplicate row for date {date}, store {store:?}, product {product:?} (first at line {first})");
         }
-        rows.push(Observation { date, store, product, values });
+        rows.push(Observation {
+            date,
+            store,
+            product,
+            values,
+        });
     }
     if rows.is_empty() {
         bail!("{file}: no data rows after the header");

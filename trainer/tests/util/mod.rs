@@ -13,7 +13,9 @@ pub struct Dir {
 
 impl Dir {
     pub fn new() -> Dir {
-        Dir { tmp: tempfile::tempdir().expect("temp dir") }
+        Dir {
+            tmp: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -27,7 +29,9 @@ impl Dir {
     /// `shoptrain` with `--models-dir` set to this test's folder.
     pub fn cmd(&self) -> TestCommand {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_shoptrain"));
-        cmd.current_dir(self.path()).env("SHOPTRAIN_MODELS_DIR", self.models()).env_remove("RUST_LOG");
+        cmd.current_dir(self.path())
+            .env("SHOPTRAIN_MODELS_DIR", self.models())
+            .env_remove("RUST_LOG");
         TestCommand { cmd }
     }
 
@@ -35,7 +39,17 @@ impl Dir {
     pub fn small_data(&self, days: usize) -> PathBuf {
         let path = self.path().join("data.csv");
         self.cmd()
-            .args(["data", "gen", "--stores", "2", "--products", "3", "--days", &days.to_string(), "--out"])
+            .args([
+                "data",
+                "gen",
+                "--stores",
+                "2",
+                "--products",
+                "3",
+                "--days",
+                &days.to_string(),
+                "--out",
+            ])
             .arg(&path)
             .ok();
         path
@@ -57,7 +71,18 @@ impl Dir {
             .cmd()
             .args(["--json", "train", "--data"])
             .arg(data)
-            .args(["--mode", "product", "--product", "P001", "--model", model, "--epochs", "2", "--window", "14"])
+            .args([
+                "--mode",
+                "product",
+                "--product",
+                "P001",
+                "--model",
+                model,
+                "--epochs",
+                "2",
+                "--window",
+                "14",
+            ])
             .args(extra)
             .ok();
         let v: serde_json::Value = serde_json::from_str(&out).expect("train --json prints JSON");
@@ -74,7 +99,10 @@ impl TestCommand {
         self.cmd.arg(a);
         self
     }
-    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&mut self, a: I) -> &mut Self {
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(
+        &mut self,
+        a: I,
+    ) -> &mut Self {
         self.cmd.args(a);
         self
     }
@@ -96,7 +124,12 @@ impl TestCommand {
     /// Runs, expects failure, returns stderr.
     pub fn fails(&mut self) -> String {
         let out = self.output();
-        assert!(!out.status.success(), "{:?} should have failed: {}", self.cmd, String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "{:?} should have failed: {}",
+            self.cmd,
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8(out.stderr).expect("utf-8 stderr")
     }
 }
