@@ -11,7 +11,10 @@ version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); pr
 [ -n "$version" ] || { echo "build-wasm: wasm-bindgen not found in Cargo.lock" >&2; exit 1; }
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $version\$"; then
   echo "build-wasm: installing wasm-bindgen-cli $version (once)"
-  cargo install --locked wasm-bindgen-cli --version "$version"
+  # --locked uses the CLI's own lockfile; where the registry lacks one of its
+  # pinned dependencies, fall back to resolving them (the CLI stays pinned).
+  cargo install --locked wasm-bindgen-cli --version "$version" \
+    || cargo install wasm-bindgen-cli --version "$version"
 fi
 
 cargo build -p shoptrain-runtime-wasm --target wasm32-unknown-unknown --profile wasm-release

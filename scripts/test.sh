@@ -27,7 +27,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --workspace
 step "shared builds for wasm32-unknown-unknown"
-cargo build -p shoptrain-shared --target wasm32-unknown-unknown
+# the size-tuned profile build-wasm.sh uses, so the browser build reuses it
+cargo build -p shoptrain-shared --target wasm32-unknown-unknown --profile wasm-release
 
 step "wasm package"
 scripts/build-wasm.sh
