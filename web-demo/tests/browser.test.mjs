@@ -29,11 +29,12 @@ before(async () => {
     server.stdout.on('data', (d) => String(d).includes('serving') && resolve());
     server.on('exit', (code) => reject(new Error(`shoptrain serve exited with ${code}`)));
   });
-  browser = await chromium.launch({
+  // a fresh profile each run; playwright passes it as --user-data-dir
+  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'shoptrain-chromium-')), {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'shoptrain-chromium-'))}`],
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   mkdirSync(join(root, 'test-results'), { recursive: true });
 });

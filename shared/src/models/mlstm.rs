@@ -159,6 +159,7 @@ pub struct MlstmForecaster {
     proj: Linear,
     blocks: Vec<MlstmBlock>,
     encoder: EncoderLayer,
+    norm: LayerNorm,
     head: Linear,
 }
 
@@ -177,6 +178,7 @@ impl MlstmForecaster {
                 cfg.dropout,
                 vb.pp("encoder"),
             )?,
+            norm: layer_norm(cfg.d_model, vb.pp("norm"))?,
             head: linear(cfg.d_model, cfg.horizon, vb.pp("head"))?,
         })
     }
@@ -187,7 +189,7 @@ impl MlstmForecaster {
         for block in &self.blocks {
             h = block.forward(&h)?;
         }
-        let h = self.encoder.forward(&h, noise)?;
+        let h = self.norm.forward(&self.encoder.forward(&h, noise)?)?;
         self.head.forward(&h.i((.., t - 1, ..))?)
     }
 }
