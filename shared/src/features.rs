@@ -59,6 +59,15 @@ pub enum Fill {
 }
 
 impl Fill {
+    /// Reads back [`Fill::as_str`] as recorded in metadata (default `zero`).
+    pub fn from_recorded(s: &str) -> Fill {
+        match s {
+            "ffill" => Fill::Ffill,
+            "error" => Fill::Error,
+            _ => Fill::Zero,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Fill::Zero => "zero",

@@ -261,11 +261,7 @@ pub fn series_for(
     product: Option<&str>,
 ) -> Result<Series> {
     let scope = meta.versioned_name()?.name.scope;
-    let fill = match meta.data.fill.as_str() {
-        "ffill" => Fill::Ffill,
-        "error" => Fill::Error,
-        _ => Fill::Zero,
-    };
+    let fill = Fill::from_recorded(&meta.data.fill);
     let scope = match scope {
         Scope::Global => match (store, product) {
             (Some(s), Some(p)) => Scope::Store {
@@ -295,14 +291,28 @@ pub fn series_for(
     series.pop().context("no series selected")
 }
 
-fn predict_cmd(dir: &Path, args: PredictArgs) -> Result<()> {
+/// What `predict` and `evaluate` both start from: the resolved model, its
+/// forecaster, the data and the model's series in it.
+fn open_model_and_series(
+    dir: &Path,
+    model: &str,
+    data: &Path,
+    store: Option<&str>,
+    product: Option<&str>,
+) -> Result<(Registry, String, Forecaster, LoadedData, Series)> {
     let reg = Registry::open(dir)?;
-    let prefix = reg.resolve(&args.model)?;
+    let prefix = reg.resolve(model)?;
     let forecaster = load_forecaster(&reg, &prefix)?;
-    let data = load_csv(&args.data, None)?;
-    let series = series_for(
-        &forecaster.meta,
-        &data,
+    let data = load_csv(data, None)?;
+    let series = series_for(&forecaster.meta, &data, store, product)?;
+    Ok((reg, prefix, forecaster, data, series))
+}
+
+fn predict_cmd(dir: &Path, args: PredictArgs) -> Result<()> {
+    let (reg, prefix, forecaster, data, series) = open_model_and_series(
+        dir,
+        &args.model,
+        &args.data,
         args.store.as_deref(),
         args.product.as_deref(),
     )?;
@@ -354,13 +364,10 @@ fn print_forecast(prefix: &str, f: &Forecast, format: Format) -> Result<()> {
 }
 
 fn evaluate_cmd(dir: &Path, args: EvaluateArgs, json: bool) -> Result<()> {
-    let reg = Registry::open(dir)?;
-    let prefix = reg.resolve(&args.model)?;
-    let forecaster = load_forecaster(&reg, &prefix)?;
-    let data = load_csv(&args.data, None)?;
-    let series = series_for(
-        &forecaster.meta,
-        &data,
+    let (reg, prefix, forecaster, data, series) = open_model_and_series(
+        dir,
+        &args.model,
+        &args.data,
         args.store.as_deref(),
         args.product.as_deref(),
     )?;

@@ -429,11 +429,7 @@ pub fn resume(
             Normalization::Instance => NormChoice::Instance,
             Normalization::Fitted { .. } => NormChoice::Fitted,
         },
-        fill: match meta.data.fill.as_str() {
-            "ffill" => Fill::Ffill,
-            "error" => Fill::Error,
-            _ => Fill::Zero,
-        },
+        fill: Fill::from_recorded(&meta.data.fill),
         ..opts.clone()
     };
     let prepared = prepare(data, &scope, &meta.features, &run_opts)?;
