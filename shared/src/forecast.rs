@@ -32,6 +32,8 @@ pub enum BundleError {
     HeaderTooLarge { claimed: u64 },
     #[error("weights header claims {claimed} bytes but the file has only {available} after it (truncated download?)")]
     Truncated { claimed: u64, available: usize },
+    #[error("weights header describes {described} bytes of tensor data but the file holds {found} (truncated download, or bytes appended?)")]
+    DataSize { described: u64, found: usize },
     #[error("weights are not valid safetensors: {0}")]
     Safetensors(String),
     #[error("weights tensor {name:?} is {dtype}, expected F32")]
@@ -110,6 +112,16 @@ impl SimpleBackend for CheckedTensors {
 /// Tensors by name.
 pub type NamedTensors = HashMap<String, Tensor>;
 
+/// Bytes of tensor data a safetensors JSON header describes (the largest end offset).
+fn described_data_len(header: &[u8]) -> Option<u64> {
+    let value: serde_json::Value = serde_json::from_slice(header).ok()?;
+    value
+        .as_object()?
+        .values()
+        .filter_map(|t| t.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+}
+
 /// Reads and checks a safetensors buffer into named f32 tensors and the header's string map.
 pub fn read_weights(bytes: &[u8]) -> Result<(NamedTensors, HashMap<String, String>), BundleError> {
     if bytes.len() < 8 {
@@ -127,8 +139,16 @@ pub fn read_weights(bytes: &[u8]) -> Result<(NamedTensors, HashMap<String, Strin
             available: bytes.len() - 8,
         });
     }
-    let st = safetensors::SafeTensors::deserialize(bytes)
-        .map_err(|e| BundleError::Safetensors(e.to_string()))?;
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| match e {
+        safetensors::SafeTensorError::MetadataIncompleteBuffer => {
+            let header = &bytes[8..8 + claimed as usize];
+            BundleError::DataSize {
+                described: described_data_len(header).unwrap_or(0),
+                found: bytes.len() - 8 - claimed as usize,
+            }
+        }
+        e => BundleError::Safetensors(e.to_string()),
+    })?;
     let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| BundleError::Safetensors(e.to_string()))?;
     let info = header.metadata().clone().unwrap_or_default();

@@ -4,10 +4,11 @@ use crate::cli::*;
 use crate::data::generate::{generate, GenOptions};
 use crate::data::inspect::inspect;
 use crate::data::{load_csv, LoadedData};
+use crate::device::select_device;
 use crate::registry::Registry;
-use crate::train::{resume, train_new, Start, TrainOptions, TrainReport};
+use crate::train::{prepare, resume, train_new, Start, TrainOptions, TrainReport};
 use anyhow::{bail, Context, Result};
-use shoptrain_shared::features::{Fill, Series};
+use shoptrain_shared::features::{feature_names, Fill, Series};
 use shoptrain_shared::forecast::{read_weights, sha256_hex, Forecast, Forecaster};
 use shoptrain_shared::metadata::ModelMetadata;
 use shoptrain_shared::metrics::{moving_average, seasonal_naive, seasonal_naive_scale, Metrics};
@@ -153,46 +154,23 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
     if !(opts.lr > 0.0 && opts.lr.is_finite()) {
         bail!("--lr must be a positive number");
     }
+    // A fresh run checks every input (scope, data, windows, device) before
+    // the models directory is opened, so bad input leaves no file behind.
+    let fresh_scope = match (&args.resume, &args.from) {
+        (None, None) => Some(scope_of(
+            args.mode,
+            args.product.as_deref(),
+            args.store.as_deref(),
+        )?),
+        _ => None,
+    };
     let data = load_csv(&args.data, args.features.as_deref())?;
-    let reg = Registry::open(dir)?;
-    let extra: Vec<String> = data.dataset.columns[1..].to_vec();
     let mut reports: Vec<TrainReport> = Vec::new();
-    if let Some(prefix) = &args.resume {
-        reports.push(resume(&reg, &data, prefix, &opts)?);
-    } else if let Some(parent) = &args.from {
-        let parent = reg.resolve(parent)?;
-        let meta = reg.read_metadata(&parent)?;
-        let bytes = std::fs::read(reg.path(&parent, Artifact::Weights))?;
-        let (weights, _) = read_weights(&bytes).with_context(|| format!("weights of {parent}"))?;
-        let scope = meta.versioned_name()?.name.scope;
-        let parent_extra: Vec<String> = meta
-            .features
-            .iter()
-            .skip(1)
-            .filter(|f| !shoptrain_shared::features::CALENDAR_FEATURES.contains(&f.as_str()))
-            .cloned()
-            .collect();
-        let opts = TrainOptions {
-            window: meta.window,
-            horizon: meta.horizon,
-            ..opts
-        };
-        let start = Start::FineTune {
-            parent: parent.clone(),
-            weights,
-            architecture: meta.architecture.clone(),
-        };
-        reports.push(train_new(
-            &reg,
-            &data,
-            &scope,
-            meta.model_type,
-            &parent_extra,
-            &opts,
-            start,
-        )?);
-    } else {
-        let scope = scope_of(args.mode, args.product.as_deref(), args.store.as_deref())?;
+    if let Some(scope) = fresh_scope {
+        let extra = &data.dataset.columns[1..];
+        let prepared = prepare(&data, &scope, &feature_names(extra), &opts)?;
+        let device = select_device(opts.device)?;
+        let reg = Registry::open(dir)?;
         let types: Vec<ModelType> = match args.model {
             ModelChoice::All => ModelType::ALL.to_vec(),
             ModelChoice::Mlstm => vec![ModelType::Mlstm],
@@ -200,7 +178,7 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
             ModelChoice::Kan => vec![ModelType::Kan],
         };
         for t in types {
-            let report = train_new(&reg, &data, &scope, t, &extra, &opts, Start::Fresh)?;
+            let report = train_new(&reg, &data, t, &prepared, &device, &opts, Start::Fresh)?;
             if !json {
                 print_report(&report);
             }
@@ -210,6 +188,37 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
             println!("{}", serde_json::to_string_pretty(&reports)?);
         }
         return Ok(());
+    }
+    let reg = Registry::open(dir)?;
+    if let Some(prefix) = &args.resume {
+        reports.push(resume(&reg, &data, prefix, &opts)?);
+    } else if let Some(parent) = &args.from {
+        let parent = reg.resolve(parent)?;
+        let meta = reg.read_metadata(&parent)?;
+        let bytes = std::fs::read(reg.path(&parent, Artifact::Weights))?;
+        let (weights, _) = read_weights(&bytes).with_context(|| format!("weights of {parent}"))?;
+        let scope = meta.versioned_name()?.name.scope;
+        let opts = TrainOptions {
+            window: meta.window,
+            horizon: meta.horizon,
+            ..opts
+        };
+        let prepared = prepare(&data, &scope, &meta.features, &opts)?;
+        let device = select_device(opts.device)?;
+        let start = Start::FineTune {
+            parent: parent.clone(),
+            weights,
+            architecture: meta.architecture.clone(),
+        };
+        reports.push(train_new(
+            &reg,
+            &data,
+            meta.model_type,
+            &prepared,
+            &device,
+            &opts,
+            start,
+        )?);
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
@@ -239,9 +248,10 @@ fn print_report(r: &TrainReport) {
 
 /// Loads a model from the registry into a forecaster.
 pub fn load_forecaster(reg: &Registry, prefix: &str) -> Result<Forecaster> {
-    let text = std::fs::read_to_string(reg.path(prefix, Artifact::Metadata))
+    let path = reg.path(prefix, Artifact::Metadata);
+    let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the metadata of {prefix}"))?;
-    let meta = ModelMetadata::from_json(&text)?;
+    let meta = ModelMetadata::from_json(&text).with_context(|| format!("in {}", path.display()))?;
     if meta.status != shoptrain_shared::metadata::Status::Completed {
         bail!(
             "{prefix} is {}, not completed; it has no final weights to forecast with",

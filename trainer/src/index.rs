@@ -401,10 +401,13 @@ impl Index {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// `(path, sha256)` of every checkpoint the index knows.
-    pub fn checkpoints(&self) -> Result<Vec<(String, String, String)>> {
+    /// `(prefix, path, sha256)` of every checkpoint of a completed model. A
+    /// run that stopped mid-way may have rewritten a checkpoint file without
+    /// reaching its index row, so its checkpoints are not held to their rows.
+    pub fn completed_checkpoints(&self) -> Result<Vec<(String, String, String)>> {
         let mut stmt = self.conn.prepare(
-            "SELECT m.filename_prefix, c.path, c.sha256 FROM checkpoints c JOIN models m ON m.id = c.model_id ORDER BY c.path",
+            "SELECT m.filename_prefix, c.path, c.sha256 FROM checkpoints c JOIN models m ON m.id = c.model_id
+             WHERE m.status = 'completed' ORDER BY c.path",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -535,6 +538,16 @@ impl Index {
             .prepare("SELECT filename_prefix, pid FROM models WHERE status = 'training' AND (host = ?1 OR host IS NULL)")?;
         let rows = stmt.query_map([host], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records which process now trains a row (a resumed run), so that other
+    /// commands do not take it for dead.
+    pub fn set_owner(&self, prefix: &str, pid: u32, host: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE models SET pid = ?2, host = ?3, updated_at = ?4 WHERE filename_prefix = ?1",
+            params![prefix, pid, host, now()],
+        )?;
+        Ok(())
     }
 
     pub fn set_status(&self, prefix: &str, status: Status, error: Option<&str>) -> Result<()> {

@@ -279,7 +279,7 @@ impl Registry {
                 ));
             }
         }
-        for (prefix, rel, sha) in self.index.checkpoints()? {
+        for (prefix, rel, sha) in self.index.completed_checkpoints()? {
             match std::fs::read(self.dir.join(&rel)) {
                 Err(_) => problems.push(format!(
                     "{} is missing (checkpoint of {prefix})",

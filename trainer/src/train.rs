@@ -14,9 +14,7 @@ use candle_nn::VarMap;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use shoptrain_shared::features::{
-    feature_names, feature_rows, make_windows, Fill, Normalization, Split, Windows,
-};
+use shoptrain_shared::features::{feature_rows, make_windows, Fill, Normalization, Split, Windows};
 use shoptrain_shared::forecast::{
     read_weights, sha256_hex, to_sales, Forecaster, FORMAT_KEY, FORMAT_VALUE, MODEL_TYPE_KEY,
     PREFIX_KEY,
@@ -63,6 +61,7 @@ pub struct TrainOptions {
 
 /// Windows of every selected series, split chronologically.
 pub struct Prepared {
+    pub scope: Scope,
     pub features: Vec<String>,
     pub normalization: Normalization,
     pub train: Windows,
@@ -90,6 +89,7 @@ pub fn prepare(
     let series = data.dataset.select(scope, opts.fill)?;
     let global = matches!(scope, Scope::Global);
     let mut out = Prepared {
+        scope: scope.clone(),
         features: features.to_vec(),
         normalization: Normalization::Instance,
         train: Windows::default(),
@@ -246,8 +246,47 @@ struct Progress {
     step: u64,
     best_epoch: Option<u32>,
     best_val_loss: Option<f64>,
+    /// Weights of the best epoch so far, sorted by name.
+    best_weights: Option<Vec<(String, Tensor)>>,
     bad_epochs: u32,
     history: Vec<EpochRecord>,
+}
+
+fn sorted(tensors: HashMap<String, Tensor>) -> Vec<(String, Tensor)> {
+    let mut v: Vec<(String, Tensor)> = tensors.into_iter().collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// The best weights a resumed run starts from. Each epoch writes its epoch
+/// checkpoint before the best checkpoint, so a kill between the two leaves
+/// the best epoch's weights in the epoch checkpoint itself.
+fn resume_best_weights(
+    reg: &Registry,
+    prefix: &str,
+    progress: &Progress,
+    checkpoint: &HashMap<String, Tensor>,
+) -> Result<Option<Vec<(String, Tensor)>>> {
+    let Some(best) = progress.best_epoch else {
+        return Ok(None);
+    };
+    if best == progress.epoch {
+        return Ok(Some(sorted(checkpoint.clone())));
+    }
+    let rel = Artifact::BestCheckpoint.file_name(prefix);
+    let bytes = std::fs::read(reg.dir.join(&rel))
+        .with_context(|| format!("cannot read {rel}, the weights of best epoch {best}"))?;
+    let (tensors, info) = read_weights(&bytes).with_context(|| format!("checkpoint {rel}"))?;
+    match info.get("epoch").and_then(|e| e.parse::<u32>().ok()) {
+        Some(e) if e == best => {}
+        // Written by the killed run after its last epoch checkpoint: the
+        // resumed run re-runs that epoch and replaces these weights then.
+        Some(e) if e > progress.epoch => {}
+        found => bail!(
+            "{rel} holds epoch {found:?}, but the run recorded epoch {best} as its best; its best weights are lost, so train a new version"
+        ),
+    }
+    Ok(Some(sorted(tensors)))
 }
 
 fn host_info(device: &str) -> HostInfo {
@@ -261,20 +300,20 @@ fn host_info(device: &str) -> HostInfo {
     }
 }
 
-/// Trains a new version of `model_type` on `scope`.
+/// Trains a new version of `model_type` on the prepared windows. The caller
+/// prepares the data and picks the device first, so that bad input fails
+/// before any file is written.
 pub fn train_new(
     reg: &Registry,
     data: &LoadedData,
-    scope: &Scope,
     model_type: ModelType,
-    extra_features: &[String],
+    prepared: &Prepared,
+    (device, device_name): &(Device, String),
     opts: &TrainOptions,
     start: Start,
 ) -> Result<TrainReport> {
-    let features = feature_names(extra_features);
-    // Everything that can fail on bad input fails here, before any file is written.
-    let prepared = prepare(data, scope, &features, opts)?;
-    let (device, device_name) = select_device(opts.device)?;
+    let scope = &prepared.scope;
+    let features = prepared.features.clone();
     let name = ModelName::new(scope.clone(), model_type);
     let version = reg.versions().reserve(&name.identifier())?;
     let vname = VersionedName::new(name, version);
@@ -286,7 +325,7 @@ pub fn train_new(
     };
     let batch_size = opts
         .batch_size
-        .unwrap_or_else(|| default_batch_size(&device));
+        .unwrap_or_else(|| default_batch_size(device));
     let meta = ModelMetadata {
         schema_version: SCHEMA_VERSION,
         prefix: vname.prefix(),
@@ -341,7 +380,7 @@ pub fn train_new(
             Start::FineTune { parent, .. } => Some(parent.clone()),
             Start::Fresh => None,
         },
-        host: host_info(&device_name),
+        host: host_info(device_name),
         error_message: None,
         deleted_at: None,
     };
@@ -355,6 +394,7 @@ pub fn train_new(
         step: 0,
         best_epoch: None,
         best_val_loss: None,
+        best_weights: None,
         bad_epochs: 0,
         history: Vec::new(),
     };
@@ -363,7 +403,7 @@ pub fn train_new(
         Start::FineTune { weights, .. } => Some(weights),
     };
     run_and_record(
-        reg, meta, model_id, &prepared, &device, opts, progress, init, None,
+        reg, meta, model_id, prepared, device, opts, progress, init, None,
     )
 }
 
@@ -405,11 +445,12 @@ pub fn resume(
             .with_context(|| format!("checkpoint {} lacks {k}", latest.1))
     };
     let history: Vec<EpochRecord> = serde_json::from_str(field("history")?)?;
-    let progress = Progress {
+    let mut progress = Progress {
         epoch: field("epoch")?.parse()?,
         step: field("step")?.parse()?,
         best_epoch: field("best_epoch")?.parse().ok(),
         best_val_loss: field("best_val_loss")?.parse().ok(),
+        best_weights: None,
         bad_epochs: field("bad_epochs")?.parse()?,
         history,
     };
@@ -443,6 +484,8 @@ pub fn resume(
     meta.status = Status::Training;
     meta.error_message = None;
     reg.write_metadata(&meta)?;
+    reg.index
+        .set_owner(prefix, std::process::id(), &host_name())?;
     reg.index.update_from_metadata(&meta)?;
     let opt_state: HashMap<String, Tensor> = tensors
         .iter()
@@ -453,6 +496,7 @@ pub fn resume(
         .into_iter()
         .filter(|(n, _)| !n.starts_with(OPT_M) && !n.starts_with(OPT_V))
         .collect();
+    progress.best_weights = resume_best_weights(reg, prefix, &progress, &weights)?;
     run_and_record(
         reg,
         meta,
@@ -555,17 +599,7 @@ fn run(
         bar.set_position(progress.epoch as u64);
         bar
     };
-    let mut best_weights: Option<Vec<(String, Tensor)>> = None;
-    if progress.best_epoch.is_some() {
-        // a resumed run's best weights are in its best checkpoint
-        let path = reg.path(&meta.prefix, Artifact::BestCheckpoint);
-        if let Ok(bytes) = std::fs::read(&path) {
-            let (t, _) = read_weights(&bytes)?;
-            let mut v: Vec<(String, Tensor)> = t.into_iter().collect();
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            best_weights = Some(v);
-        }
-    }
+    let mut best_weights = progress.best_weights.take();
     let train_started = Instant::now();
     let mut windows_seen = 0usize;
     while progress.epoch < meta.training.epochs_requested {
@@ -613,25 +647,16 @@ fn run(
         progress.history.push(record);
         progress.epoch = epoch;
         progress.step = opt.step;
-        if progress.best_val_loss.is_none_or(|b| val_loss < b) {
+        let improved = progress.best_val_loss.is_none_or(|b| val_loss < b);
+        if improved {
             progress.best_val_loss = Some(val_loss);
             progress.best_epoch = Some(epoch);
             progress.bad_epochs = 0;
-            let weights: Vec<(String, Tensor)> = vars
-                .iter()
-                .map(|(n, v)| Ok((n.clone(), v.as_tensor().to_device(&Device::Cpu)?)))
-                .collect::<Result<_>>()?;
-            let rel = Artifact::BestCheckpoint.file_name(&meta.prefix);
-            let mut info = header(meta);
-            info.insert("epoch".into(), epoch.to_string());
-            info.insert("val_loss".into(), val_loss.to_string());
-            let (bytes, sha) = save_safetensors(&reg.dir.join(&rel), &weights, info)?;
-            reg.index
-                .add_checkpoint(model_id, epoch, "best", &rel, bytes, &sha, Some(val_loss))?;
-            best_weights = Some(weights);
         } else {
             progress.bad_epochs += 1;
         }
+        // The epoch checkpoint goes first: a run killed before the best
+        // checkpoint below is written still has this epoch's weights on disk.
         if meta.training.checkpoint_every > 0
             && epoch.is_multiple_of(meta.training.checkpoint_every)
         {
@@ -674,6 +699,20 @@ fn run(
                 &sha,
                 Some(val_loss),
             )?;
+        }
+        if improved {
+            let weights: Vec<(String, Tensor)> = vars
+                .iter()
+                .map(|(n, v)| Ok((n.clone(), v.as_tensor().to_device(&Device::Cpu)?)))
+                .collect::<Result<_>>()?;
+            let rel = Artifact::BestCheckpoint.file_name(&meta.prefix);
+            let mut info = header(meta);
+            info.insert("epoch".into(), epoch.to_string());
+            info.insert("val_loss".into(), val_loss.to_string());
+            let (bytes, sha) = save_safetensors(&reg.dir.join(&rel), &weights, info)?;
+            reg.index
+                .add_checkpoint(model_id, epoch, "best", &rel, bytes, &sha, Some(val_loss))?;
+            best_weights = Some(weights);
         }
         bar.set_message(format!("train {train_loss:.4} val {val_loss:.4}"));
         bar.set_position(epoch as u64);

@@ -2,14 +2,14 @@
 //! 2024) — matrix memory, exponential input gate, sigmoid forget gate,
 //! normaliser and max-stabiliser — computed in the stabilised *parallel* form
 //! (one batched matmul over the window, no per-step loop), then one
-//! transformer encoder layer and a linear head on the last position.
+//! transformer encoder layer and a linear head on the flattened window.
 //!
 //! Input `[batch, window, features]`, output `[batch, horizon]`.
 
 use super::dropout::Noise;
 use super::encoder::EncoderLayer;
 use super::norm::{layer_norm, LayerNorm};
-use candle_core::{IndexOp, Result, Tensor, D};
+use candle_core::{Result, Tensor, D};
 use candle_nn::{linear, Linear, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
@@ -179,17 +179,19 @@ impl MlstmForecaster {
                 vb.pp("encoder"),
             )?,
             norm: layer_norm(cfg.d_model, vb.pp("norm"))?,
-            head: linear(cfg.d_model, cfg.horizon, vb.pp("head"))?,
+            head: linear(cfg.window * cfg.d_model, cfg.horizon, vb.pp("head"))?,
         })
     }
 
+    /// The head reads every position of the window (flattened), not only
+    /// the last: the recurrent blocks blur exact lags, and the head needs
+    /// them to place the weekly pattern.
     pub fn forward(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
-        let t = x.dim(1)?;
         let mut h = self.proj.forward(x)?;
         for block in &self.blocks {
             h = block.forward(&h)?;
         }
         let h = self.norm.forward(&self.encoder.forward(&h, noise)?)?;
-        self.head.forward(&h.i((.., t - 1, ..))?)
+        self.head.forward(&h.flatten_from(1)?)
     }
 }

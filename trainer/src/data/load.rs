@@ -24,9 +24,14 @@ pub struct LoadedData {
 pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read data file {file}"))?;
+    parse_csv(&bytes, &file, features)
+}
+
+/// [`load_csv`] on bytes already read; `file` names them in errors.
+pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Result<LoadedData> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     let header: Vec<String> = reader
         .headers()
         .with_context(|| format!("{file}:1: cannot read the CSV header"))?
@@ -91,10 +96,14 @@ pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> 
     );
 
     let mut rows = Vec::new();
-    let mut keys: HashMap<(NaiveDate, String, String), usize> = HashMap::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = record.map_err(|e| anyhow::anyhow!("{file}:{line}: {e}"))?;
+    let mut keys: HashMap<(NaiveDate, String, String), u64> = HashMap::new();
+    for record in reader.records() {
+        // a quoted field may span lines, so ask the reader where the record began
+        let record = record.map_err(|e| match e.position() {
+            Some(pos) => anyhow::anyhow!("{file}:{}: {e}", pos.line()),
+            None => anyhow::anyhow!("{file}: {e}"),
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
         if record.len() != header.len() {
             bail!(
                 "{file}:{line}: expected {} fields like the header, found {}",
@@ -141,8 +150,8 @@ pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> 
     let date_max = rows.iter().map(|r| r.date).max().unwrap_or_default();
     Ok(LoadedData {
         dataset: Dataset { columns, rows },
-        sha256: sha256_hex(&bytes),
-        path: file,
+        sha256: sha256_hex(bytes),
+        path: file.to_string(),
         date_min,
         date_max,
     })

@@ -4,4 +4,4 @@ pub mod generate;
 pub mod inspect;
 pub mod load;
 
-pub use load::{load_csv, LoadedData};
+pub use load::{load_csv, parse_csv, LoadedData};

@@ -109,6 +109,14 @@ impl TestCommand {
     pub fn output(&mut self) -> Output {
         self.cmd.output().expect("run shoptrain")
     }
+    /// Starts the command without waiting; its output is captured.
+    pub fn spawn(&mut self) -> std::process::Child {
+        self.cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start shoptrain")
+    }
     /// Runs, expects success, returns stdout.
     pub fn ok(&mut self) -> String {
         let out = self.output();
