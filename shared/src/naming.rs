@@ -36,6 +36,28 @@ pub enum NameError {
     UnknownModelType(String),
     #[error("malformed model name {name:?}: {why}")]
     Malformed { name: String, why: String },
+    #[error("alias name {0:?} {1}; use 1 to 64 of A-Z a-z 0-9 . _ -, like 'production'")]
+    BadAlias(String, &'static str),
+}
+
+/// An alias (`production`, `staging-2`) names a model version in the
+/// registry. It must not read as a model prefix, or `predict NAME` would be
+/// ambiguous.
+pub fn check_alias(name: &str) -> Result<(), NameError> {
+    let bad = |why| Err(NameError::BadAlias(name.to_string(), why));
+    if name.is_empty() || name.len() > MAX_TOKEN_BYTES {
+        return bad("has the wrong length");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    {
+        return bad("has characters outside the allowed set");
+    }
+    if VersionedName::parse(name).is_ok() {
+        return bad("looks like a model prefix");
+    }
+    Ok(())
 }
 
 /// What a model's series is selected by (DESIGN §2).

@@ -5,7 +5,7 @@ use crate::index::{ListFilter, ModelRow};
 use crate::registry::{user_name, Registry};
 use anyhow::{bail, Result};
 use shoptrain_shared::metadata::Status;
-use shoptrain_shared::naming::{Artifact, VersionedName};
+use shoptrain_shared::naming::{check_alias, Artifact, VersionedName};
 use std::path::Path;
 
 fn print_rows(rows: &[ModelRow]) {
@@ -164,12 +164,7 @@ pub fn run(dir: &Path, cmd: ModelsCommand, json: bool) -> Result<()> {
             }
         }
         ModelsCommand::Alias(AliasCommand::Set { name, prefix }) => {
-            if VersionedName::parse(&name).is_ok() {
-                bail!("alias {name:?} looks like a model prefix; choose a name like 'production'");
-            }
-            if name.is_empty() || name.len() > 64 {
-                bail!("alias names are 1 to 64 characters");
-            }
+            check_alias(&name)?;
             let previous = reg.index.alias_set(&name, &prefix, &user_name())?;
             reg.save_aliases()?;
             match previous {
