@@ -166,6 +166,12 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
     };
     let data = load_csv(&args.data, args.features.as_deref())?;
     let mut reports: Vec<TrainReport> = Vec::new();
+    let mut record = |report: TrainReport| {
+        if !json {
+            print_report(&report);
+        }
+        reports.push(report);
+    };
     if let Some(scope) = fresh_scope {
         let extra = &data.dataset.columns[1..];
         let prepared = prepare(&data, &scope, &feature_names(extra), &opts)?;
@@ -178,21 +184,21 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
             ModelChoice::Kan => vec![ModelType::Kan],
         };
         for t in types {
-            let report = train_new(&reg, &data, t, &prepared, &device, &opts, Start::Fresh)?;
-            if !json {
-                print_report(&report);
-            }
-            reports.push(report);
+            record(train_new(
+                &reg,
+                &data,
+                t,
+                &prepared,
+                &device,
+                &opts,
+                Start::Fresh,
+            )?);
         }
-        if json {
-            println!("{}", serde_json::to_string_pretty(&reports)?);
-        }
-        return Ok(());
-    }
-    let reg = Registry::open(dir)?;
-    if let Some(prefix) = &args.resume {
-        reports.push(resume(&reg, &data, prefix, &opts)?);
+    } else if let Some(prefix) = &args.resume {
+        let reg = Registry::open(dir)?;
+        record(resume(&reg, &data, prefix, &opts)?);
     } else if let Some(parent) = &args.from {
+        let reg = Registry::open(dir)?;
         let parent = reg.resolve(parent)?;
         let meta = reg.read_metadata(&parent)?;
         let bytes = std::fs::read(reg.path(&parent, Artifact::Weights))?;
@@ -210,7 +216,7 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
             weights,
             architecture: meta.architecture.clone(),
         };
-        reports.push(train_new(
+        record(train_new(
             &reg,
             &data,
             meta.model_type,
@@ -222,8 +228,6 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
-    } else {
-        reports.iter().for_each(print_report);
     }
     Ok(())
 }
