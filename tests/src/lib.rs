@@ -14,22 +14,28 @@ pub fn shoptrain(models_dir: &Path, args: &[&str]) -> anyhow_free::Result {
     shoptrain_trainer::commands::run(cli).map_err(|e| format!("{e:#}"))
 }
 
-/// Writes small generated data into `dir` and returns its path.
+/// Writes small generated data (2 stores x 3 products) into `dir` and returns its path.
 pub fn small_data(dir: &Path, days: usize) -> PathBuf {
+    generated_data(dir, 2, 3, days)
+}
+
+/// Writes `shoptrain data gen` output of the given size into `dir/data.csv`.
+pub fn generated_data(dir: &Path, stores: usize, products: usize, days: usize) -> PathBuf {
     let path = dir.join("data.csv");
     let p = path.to_string_lossy().into_owned();
     let models = dir.join("models");
+    let (s, pr, d) = (stores.to_string(), products.to_string(), days.to_string());
     shoptrain(
         &models,
         &[
             "data",
             "gen",
             "--stores",
-            "2",
+            &s,
             "--products",
-            "3",
+            &pr,
             "--days",
-            &days.to_string(),
+            &d,
             "--out",
             &p,
         ],

@@ -3,28 +3,14 @@
 //! of a product series. Settings are the CLI defaults but 20 epochs, so the
 //! test stays quick on two cores.
 
-use shoptrain_tests::shoptrain;
+use shoptrain_tests::{generated_data, shoptrain};
 
 #[test]
 fn every_model_type_beats_seasonal_naive_on_a_product_series() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data.csv");
+    let data = generated_data(tmp.path(), 2, 4, 730);
     let models = tmp.path().join("models");
     let d = data.to_string_lossy().into_owned();
-    shoptrain(
-        &models,
-        &[
-            "data",
-            "gen",
-            "--stores",
-            "2",
-            "--products",
-            "4",
-            "--out",
-            &d,
-        ],
-    )
-    .unwrap();
     shoptrain(
         &models,
         &[

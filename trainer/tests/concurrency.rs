@@ -10,24 +10,7 @@ fn eight_trainers_on_one_identifier_all_complete() {
     let dir = Dir::new();
     let data = dir.small_data(90);
     let children: Vec<_> = (0..8)
-        .map(|_| {
-            dir.cmd()
-                .args(["--json", "train", "--data"])
-                .arg(&data)
-                .args([
-                    "--mode",
-                    "product",
-                    "--product",
-                    "P001",
-                    "--model",
-                    "kan",
-                    "--epochs",
-                    "2",
-                    "--window",
-                    "14",
-                ])
-                .spawn()
-        })
+        .map(|_| dir.quick_train_cmd(&data, "kan").spawn())
         .collect();
     let mut versions = Vec::new();
     for child in children {

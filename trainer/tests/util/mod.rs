@@ -65,26 +65,27 @@ impl Dir {
         std::fs::read_to_string(self.path().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
+    /// `--json train` of one quick model (product P001, 2 epochs, window 14).
+    pub fn quick_train_cmd(&self, data: &Path, model: &str) -> TestCommand {
+        let mut cmd = self.cmd();
+        cmd.args(["--json", "train", "--data"]).arg(data).args([
+            "--mode",
+            "product",
+            "--product",
+            "P001",
+            "--model",
+            model,
+            "--epochs",
+            "2",
+            "--window",
+            "14",
+        ]);
+        cmd
+    }
+
     /// Trains one quick model and returns its prefix.
     pub fn quick_train(&self, data: &Path, model: &str, extra: &[&str]) -> String {
-        let out = self
-            .cmd()
-            .args(["--json", "train", "--data"])
-            .arg(data)
-            .args([
-                "--mode",
-                "product",
-                "--product",
-                "P001",
-                "--model",
-                model,
-                "--epochs",
-                "2",
-                "--window",
-                "14",
-            ])
-            .args(extra)
-            .ok();
+        let out = self.quick_train_cmd(data, model).args(extra).ok();
         let v: serde_json::Value = serde_json::from_str(&out).expect("train --json prints JSON");
         v[0]["prefix"].as_str().expect("prefix").to_string()
     }
