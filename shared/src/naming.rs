@@ -474,7 +474,9 @@ impl Artifact {
         } else {
             let stem = file.strip_suffix(".safetensors")?;
             let (p, n) = stem.rsplit_once("_checkpoint_epoch_")?;
-            (p, Artifact::EpochCheckpoint(n.parse().ok()?))
+            // only the canonical spelling: `05` or `+5` would name epoch 5 twice
+            let epoch: u32 = n.parse().ok().filter(|e: &u32| e.to_string() == n)?;
+            (p, Artifact::EpochCheckpoint(epoch))
         };
         Some((VersionedName::parse(prefix).ok()?, kind))
     }
@@ -554,5 +556,21 @@ mod tests {
             Artifact::Weights.file_name("product_P001_all_mlstm_v2"),
             "product_P001_all_mlstm_v2_model.safetensors"
         );
+    }
+
+    /// Issue 6, found by the prefix_parse fuzzer: a zero-padded or signed
+    /// epoch named the same checkpoint as the canonical file name.
+    #[test]
+    fn non_canonical_epoch_numbers_are_not_artifacts() {
+        for file in [
+            "product_P001_all_kan_v1_checkpoint_epoch_05.safetensors",
+            "product_P001_all_kan_v1_checkpoint_epoch_+5.safetensors",
+        ] {
+            assert_eq!(Artifact::parse_file_name(file), None, "{file}");
+        }
+        assert!(Artifact::parse_file_name(
+            "product_P001_all_kan_v1_checkpoint_epoch_5.safetensors"
+        )
+        .is_some());
     }
 }
