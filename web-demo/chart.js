@@ -13,8 +13,10 @@ function el(name, attrs = {}, text) {
  * forecasts: [{label, dates, values, color}]
  */
 export function renderChart({ title, history, forecasts, width = 640, height = 260 }) {
-  const pad = { l: 48, r: 12, t: 28, b: 28 };
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', width: '100%', class: 'forecast-chart' });
+  const legend = legendLayout([{ label: 'history', color: HISTORY_COLOR }, ...forecasts], width);
+  const pad = { l: 48, r: 12, t: 28, b: 28 + legend.height };
+  const total = height + legend.height;
+  const svg = el('svg', { viewBox: `0 0 ${width} ${total}`, role: 'img', width: '100%', class: 'forecast-chart' });
   const summary = forecasts
     .map((f) => `${f.label}: ${f.values.map((v) => v.toFixed(1)).join(', ')}`)
     .join('; ');
@@ -24,23 +26,55 @@ export function renderChart({ title, history, forecasts, width = 640, height = 2
   const max = Math.max(1, ...all) * 1.1;
   const n = history.values.length + Math.max(0, ...forecasts.map((f) => f.values.length));
   const x = (i) => pad.l + (i / Math.max(1, n - 1)) * (width - pad.l - pad.r);
-  const y = (v) => height - pad.b - (v / max) * (height - pad.t - pad.b);
+  const y = (v) => total - pad.b - (v / max) * (total - pad.t - pad.b);
   svg.append(el('text', { x: pad.l, y: 18, class: 'chart-title' }, title));
   for (let k = 0; k <= 4; k++) {
     const v = (max * k) / 4;
     svg.append(el('line', { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), stroke: '#e3e3e3' }));
     svg.append(el('text', { x: pad.l - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 10 }, v.toFixed(0)));
   }
-  const path = (values, offset) => values.map((v, i) => `${i ? 'L' : 'M'}${x(i + offset).toFixed(1)},${y(v).toFixed(1)}`).join('');
-  svg.append(el('path', { d: path(history.values, 0), fill: 'none', stroke: '#555', 'stroke-width': 1.5, class: 'history-line' }));
   const start = history.values.length - 1;
+  const firstForecast = forecasts[0]?.dates[0];
+  if (firstForecast) {
+    // where history ends and the forecast begins
+    svg.append(el('line', { x1: x(start), x2: x(start), y1: pad.t, y2: y(0), stroke: '#999', 'stroke-dasharray': '4 3', class: 'forecast-start' }));
+    svg.append(el('text', { x: x(start) + 4, y: pad.t + 10, 'font-size': 10, fill: '#666' }, `forecast from ${firstForecast}`));
+  }
+  const path = (values, offset) => values.map((v, i) => `${i ? 'L' : 'M'}${x(i + offset).toFixed(1)},${y(v).toFixed(1)}`).join('');
+  svg.append(el('path', { d: path(history.values, 0), fill: 'none', stroke: HISTORY_COLOR, 'stroke-width': 1.5, class: 'history-line' }));
   for (const f of forecasts) {
     const vals = [history.values[start], ...f.values];
     svg.append(el('path', { d: path(vals, start), fill: 'none', stroke: f.color, 'stroke-width': 2, class: 'forecast-line', 'data-label': f.label }));
   }
   const first = history.dates[0] ?? '';
   const last = forecasts[0]?.dates.at(-1) ?? history.dates.at(-1) ?? '';
-  svg.append(el('text', { x: pad.l, y: height - 8, 'font-size': 10 }, first));
-  svg.append(el('text', { x: width - pad.r, y: height - 8, 'font-size': 10, 'text-anchor': 'end' }, last));
+  const axisY = total - pad.b + 20;
+  svg.append(el('text', { x: pad.l, y: axisY, 'font-size': 10 }, first));
+  svg.append(el('text', { x: width - pad.r, y: axisY, 'font-size': 10, 'text-anchor': 'end' }, last));
+  const g = el('g', { class: 'legend', 'aria-hidden': 'true' });
+  for (const item of legend.items) {
+    const top = axisY + 8 + item.row * LEGEND_ROW;
+    g.append(el('line', { x1: pad.l + item.x, x2: pad.l + item.x + 16, y1: top + 6, y2: top + 6, stroke: item.color, 'stroke-width': 2 }));
+    g.append(el('text', { x: pad.l + item.x + 20, y: top + 10, 'font-size': 10 }, item.label));
+  }
+  svg.append(g);
   return svg;
+}
+
+const HISTORY_COLOR = '#555';
+const LEGEND_ROW = 16;
+
+/** Places legend entries left to right, wrapping rows; widths are estimated (no layout pass). */
+function legendLayout(entries, width) {
+  const avail = width - 60;
+  let x = 0;
+  let row = 0;
+  const items = entries.map(({ label, color }) => {
+    const w = 20 + label.length * 6 + 16;
+    if (x > 0 && x + w > avail) { x = 0; row += 1; }
+    const item = { label, color, x, row };
+    x += w;
+    return item;
+  });
+  return { items, height: (row + 1) * LEGEND_ROW + 4 };
 }

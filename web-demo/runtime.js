@@ -9,7 +9,8 @@ export function loadRuntime(wasmUrl = new URL('./pkg/shoptrain_runtime_wasm_bg.w
   return ready;
 }
 
-async function fetchOk(url, kind) {
+/** fetch() that turns an HTTP error status into an Error naming what failed to load. */
+export async function fetchOk(url, kind) {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`cannot load ${kind} from ${url}: HTTP ${res.status}`);
   return res;

@@ -5,7 +5,7 @@
 //
 // `src` is an exported model's URL prefix; history comes from the `history`
 // CSV URL or from inline CSV text inside the element.
-import { loadModel, forecast } from './runtime.js';
+import { loadModel, forecast, csvToRows, fetchOk } from './runtime.js';
 import { renderChart } from './chart.js';
 
 class SalesForecast extends HTMLElement {
@@ -26,18 +26,14 @@ class SalesForecast extends HTMLElement {
     try {
       if (!src) throw new Error('set the src attribute to an exported model prefix URL');
       const historyUrl = this.getAttribute('history');
-      const csv = historyUrl ? await (await fetch(historyUrl)).text() : this.inline;
+      const csv = historyUrl ? await (await fetchOk(historyUrl, 'history CSV')).text() : this.inline;
       if (!csv) throw new Error('give history as a CSV URL (history="...") or inline CSV');
       const model = await loadModel(src);
       const result = forecast(model, csv);
-      const lines = csv.trim().split(/\r?\n/);
-      const head = lines[0].split(',');
-      const di = head.indexOf('date');
-      const si = head.indexOf('sales');
-      const rows = lines.slice(1).map((l) => l.split(','));
+      const rows = csvToRows(csv);
       const chart = renderChart({
         title: `${model.prefix}: ${model.horizon}-day forecast`,
-        history: { dates: rows.map((r) => r[di]), values: rows.map((r) => Number(r[si])) },
+        history: { dates: rows.map((r) => r.date), values: rows.map((r) => r.sales) },
         forecasts: [{ label: model.modelType, dates: result.dates, values: result.values, color: '#d9480f' }],
       });
       this.dataset.forecast = JSON.stringify(result.values);

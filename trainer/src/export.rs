@@ -16,6 +16,10 @@ use std::path::Path;
 /// Extra days of history shown before the model's window.
 const CONTEXT_DAYS: usize = 28;
 
+/// Decimals kept in sample histories: sums and means over stores carry float
+/// noise (`17.445999999999998`) that nobody wants to read in a text box.
+const SAMPLE_DECIMALS: i32 = 4;
+
 /// The last rows of a series as CSV with `date` and the model's data columns.
 pub fn history_csv(series: &Series, features: &[String], rows: usize) -> String {
     let cols: Vec<usize> = features
@@ -33,11 +37,17 @@ pub fn history_csv(series: &Series, features: &[String], rows: usize) -> String 
     for t in start..series.dates.len() {
         let _ = write!(out, "{}", series.dates[t]);
         for c in &cols {
-            let _ = write!(out, ",{}", series.values[*c][t]);
+            let _ = write!(out, ",{}", round_decimals(series.values[*c][t]));
         }
         out.push('\n');
     }
     out
+}
+
+/// Rounds to `SAMPLE_DECIMALS`; `Display` then prints the shortest form.
+fn round_decimals(v: f64) -> f64 {
+    let scale = 10f64.powi(SAMPLE_DECIMALS);
+    (v * scale).round() / scale
 }
 
 pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
@@ -109,4 +119,29 @@ pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn sample_history_has_no_float_noise() {
+        let day = |d| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+        let series = Series {
+            label: "product P001 at all stores".into(),
+            dates: vec![day(1), day(2), day(3)],
+            columns: vec!["sales".into(), "price".into()],
+            values: vec![
+                vec![106.0, 182.0, 0.1 + 0.2],
+                vec![17.445999999999998, 6.4799999999999995, 2.00004],
+            ],
+        };
+        let features = ["sales", "price", "dow_sin"].map(String::from);
+        assert_eq!(
+            history_csv(&series, &features, 2),
+            "date,sales,price\n2024-01-02,182,6.48\n2024-01-03,0.3,2\n"
+        );
+    }
 }

@@ -65,6 +65,8 @@ test('the demo forecasts with each model type like native shoptrain', async () =
   await page.click('#compare');
   await page.waitForFunction(() => Object.keys(JSON.parse(document.getElementById('result').dataset.results)).length === 3);
   assert.equal(await page.locator('#chart svg .forecast-line').count(), 3);
+  assert.deepEqual(await page.locator('#chart svg .legend text').allTextContents(),
+    ['history', ...Object.keys(JSON.parse(await page.getAttribute('#result', 'data-results'))).map((p) => `${p.split('_').at(-2)} (${p})`)]);
   await page.screenshot({ path: join(root, 'test-results/demo.png'), fullPage: true });
 
   await page.fill('#history', 'date,sales\n2024-01-01,oops');
@@ -86,4 +88,17 @@ test('two embedded widgets render accessible charts', async () => {
     assert.match(await page.textContent(`#${id} svg desc`), /forecasts/);
   }
   await page.screenshot({ path: join(root, 'test-results/embed.png'), fullPage: true });
+
+  // a widget whose history URL is missing says so instead of charting an HTML error page
+  const kan = manifest.models.find((m) => m.model_type === 'kan');
+  await page.evaluate((prefix) => {
+    const w = document.createElement('sales-forecast');
+    w.id = 'broken';
+    w.setAttribute('history', 'models/no-such-history.csv');
+    w.setAttribute('src', `models/${prefix}`);
+    document.body.append(w);
+  }, kan.prefix);
+  await page.waitForSelector('#broken .forecast-error');
+  assert.equal(await page.textContent('#broken .forecast-error'),
+    'Forecast unavailable: cannot load history CSV from models/no-such-history.csv: HTTP 404');
 });
