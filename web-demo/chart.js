@@ -38,7 +38,7 @@ export function renderChart({ title, history, forecasts, width = 640, height = 2
   if (firstForecast) {
     // where history ends and the forecast begins
     svg.append(el('line', { x1: x(start), x2: x(start), y1: pad.t, y2: y(0), stroke: '#999', 'stroke-dasharray': '4 3', class: 'forecast-start' }));
-    svg.append(el('text', { x: x(start) + 4, y: pad.t + 10, 'font-size': 10, fill: '#666' }, `forecast from ${firstForecast}`));
+    svg.append(el('text', { x: x(start) - 4, y: pad.t + 10, 'font-size': 10, fill: '#666', 'text-anchor': 'end' }, `forecast from ${firstForecast}`));
   }
   const path = (values, offset) => values.map((v, i) => `${i ? 'L' : 'M'}${x(i + offset).toFixed(1)},${y(v).toFixed(1)}`).join('');
   svg.append(el('path', { d: path(history.values, 0), fill: 'none', stroke: HISTORY_COLOR, 'stroke-width': 1.5, class: 'history-line' }));
