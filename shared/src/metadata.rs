@@ -162,8 +162,11 @@ impl ModelMetadata {
         Ok(meta)
     }
 
+    #[expect(
+        clippy::expect_used,
+        reason = "serialising plain data structs with string keys cannot fail"
+    )]
     pub fn to_json(&self) -> String {
-        // Serialising plain data structs with string keys cannot fail.
         serde_json::to_string_pretty(self).expect("metadata serialises")
     }
 

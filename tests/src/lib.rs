@@ -1,5 +1,10 @@
 //! Cross-crate integration tests (train → files → index → export → runtime
 //! parity) live in `tests/`; this library holds their shared harness.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test harness: a failed step should stop the test"
+)]
 
 use clap::Parser;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,9 @@
 //! Model behaviour on real training windows of generated data.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;

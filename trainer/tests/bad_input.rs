@@ -2,6 +2,11 @@
 //! every case exits non-zero with a message naming the problem, and leaves
 //! every byte under the test folder (data, models directory, index,
 //! versions.json) as it was.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 mod util;
 use shoptrain_shared::forecast::sha256_hex;

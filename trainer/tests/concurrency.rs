@@ -1,6 +1,11 @@
 //! Eight trainers at once on one identifier and one models directory
 //! (issue 6, item 3): eight distinct versions, eight complete artifact sets,
 //! eight `completed` rows, and no "database is locked".
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 mod util;
 use util::Dir;

@@ -1,5 +1,10 @@
 //! Corrupt files on disk (issue 6, item 4): every command that meets one
 //! says clearly what is wrong and where, exits non-zero, and never panics.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 mod util;
 use std::path::PathBuf;

@@ -1,6 +1,11 @@
 //! kill -9 at random moments of training (issue 6, item 2): afterwards every
 //! final artifact has valid metadata, `index verify` is clean apart from the
 //! runs it marks `interrupted`, `versions.json` is valid and `--resume` works.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 mod util;
 use rand::{Rng, SeedableRng};

@@ -1,5 +1,10 @@
 //! Every CSV rule of DESIGN §2 has a bad file whose error names the line and
 //! column (issue 3, item 1).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 mod util;
 use util::Dir;

@@ -1,4 +1,9 @@
 //! The registry commands, driven through the real binary (issue 2).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 mod util;
 use util::Dir;

@@ -1,4 +1,9 @@
 //! Training, prediction and evaluation through the real binary (issue 3).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 mod util;
 use shoptrain_shared::forecast::read_weights;

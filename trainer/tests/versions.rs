@@ -1,4 +1,9 @@
 //! The version counter under real OS-process concurrency (issue 2, item 4).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 
 use shoptrain_trainer::versions::VersionStore;
 use std::collections::BTreeMap;

@@ -1,7 +1,11 @@
 //! A small harness in the spirit of ripgrep's tests/util.rs: every test gets
 //! a fresh temporary directory, generated data and a `shoptrain` command
 //! builder pointed at its own models directory.
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
