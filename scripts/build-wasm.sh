@@ -18,7 +18,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $version\$"; then
 fi
 
 cargo build -p shoptrain-runtime-wasm --target wasm32-unknown-unknown --profile wasm-release
-wasm-bindgen --target web --out-dir web-demo/pkg \
+# the name section (function names, ~270 kB) only serves debuggers
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir web-demo/pkg \
   target/wasm32-unknown-unknown/wasm-release/shoptrain_runtime_wasm.wasm
 
 wasm=web-demo/pkg/shoptrain_runtime_wasm_bg.wasm
