@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the browser runtime into web-demo/pkg: wasm32 release build (size-tuned
 # profile), wasm-bindgen (CLI pinned to the exact crate version in Cargo.lock),
-# and wasm-opt when it is installed (npm `binaryen`, optional).
+# and, with WASM_OPT=1, wasm-opt -Oz (npm `binaryen`): smaller raw, but it
+# gzips worse than the plain build (README), so it is off by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,8 @@ wasm-bindgen --target web --remove-name-section --remove-producers-section --out
   target/wasm32-unknown-unknown/wasm-release/shoptrain_runtime_wasm.wasm
 
 wasm=web-demo/pkg/shoptrain_runtime_wasm_bg.wasm
-if command -v wasm-opt >/dev/null 2>&1; then
+if [ "${WASM_OPT:-0}" = 1 ]; then
+  command -v wasm-opt >/dev/null || { echo "build-wasm: WASM_OPT=1 needs wasm-opt on PATH (npm install -g binaryen)" >&2; exit 1; }
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals -o "$wasm.opt" "$wasm" && mv "$wasm.opt" "$wasm"
 fi
 raw=$(wc -c < "$wasm")
