@@ -50,6 +50,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Serve the web demo and exported models on 127.0.0.1.
     Serve(ServeArgs),
+    /// Training throughput, forecast latency and peak memory per model type.
+    Bench(BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +82,18 @@ pub enum ModelChoice {
     Transformer,
     Kan,
     All,
+}
+
+impl ModelChoice {
+    pub fn types(self) -> Vec<shoptrain_shared::naming::ModelType> {
+        use shoptrain_shared::naming::ModelType;
+        match self {
+            ModelChoice::All => ModelType::ALL.to_vec(),
+            ModelChoice::Mlstm => vec![ModelType::Mlstm],
+            ModelChoice::Transformer => vec![ModelType::Transformer],
+            ModelChoice::Kan => vec![ModelType::Kan],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -265,4 +279,29 @@ pub struct ServeArgs {
     /// Serve a fixed number of requests, then exit (for tests).
     #[arg(long, hide = true)]
     pub max_requests: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Long CSV to take windows from (every series); default: the generated
+    /// sample data (5 stores x 20 products x 730 days), built in memory.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "all")]
+    pub model: ModelChoice,
+    /// Timed training steps per model type (after 3 untimed warm-up steps).
+    #[arg(long, default_value_t = 30)]
+    pub steps: usize,
+    /// Timed one-window forecasts per model type.
+    #[arg(long, default_value_t = 200)]
+    pub forecasts: usize,
+    /// Default 32 on CPU, 256 on CUDA (as in training).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long, default_value_t = 30)]
+    pub window: usize,
+    #[arg(long, default_value_t = 7)]
+    pub horizon: usize,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceChoice,
 }

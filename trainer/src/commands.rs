@@ -12,7 +12,7 @@ use shoptrain_shared::features::{feature_names, Fill, Series};
 use shoptrain_shared::forecast::{read_weights, sha256_hex, Forecast, Forecaster};
 use shoptrain_shared::metadata::ModelMetadata;
 use shoptrain_shared::metrics::{moving_average, seasonal_naive, seasonal_naive_scale, Metrics};
-use shoptrain_shared::naming::{Artifact, ModelType, Scope};
+use shoptrain_shared::naming::{Artifact, Scope};
 use std::path::Path;
 use std::time::Instant;
 
@@ -91,6 +91,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Index(cmd) => crate::models_cmd::index(dir, cmd, json)?,
         Command::Export(args) => crate::export::export(dir, &args, json)?,
         Command::Serve(args) => crate::serve::serve(dir, &args)?,
+        Command::Bench(args) => crate::bench::bench(&args, json)?,
     }
     Ok(())
 }
@@ -177,13 +178,7 @@ fn train_cmd(dir: &Path, args: TrainArgs, json: bool, quiet: bool) -> Result<()>
         let prepared = prepare(&data, &scope, &feature_names(extra), &opts)?;
         let device = select_device(opts.device)?;
         let reg = Registry::open(dir)?;
-        let types: Vec<ModelType> = match args.model {
-            ModelChoice::All => ModelType::ALL.to_vec(),
-            ModelChoice::Mlstm => vec![ModelType::Mlstm],
-            ModelChoice::Transformer => vec![ModelType::Transformer],
-            ModelChoice::Kan => vec![ModelType::Kan],
-        };
-        for t in types {
+        for t in args.model.types() {
             record(train_new(
                 &reg,
                 &data,

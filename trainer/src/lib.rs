@@ -2,6 +2,7 @@
 //! version counter, the SQLite index, export and the demo server.
 
 pub mod atomic;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod data;

@@ -137,6 +137,25 @@ pub fn prepare(
     Ok(out)
 }
 
+/// Windows per forward when validating and scoring: bounds inference memory
+/// (`shoptrain bench` measures it with the same size).
+pub const EVAL_BATCH: usize = 256;
+
+/// One optimiser step on a batch (dropout on); returns the detached MSE loss.
+/// Shared by training and `shoptrain bench`, so the bench times the real step.
+pub fn train_step(
+    model: &Model,
+    opt: &mut AdamW,
+    x: &Tensor,
+    y: &Tensor,
+    noise: &Noise,
+) -> Result<Tensor> {
+    let pred = model.forward(x, Some(noise))?;
+    let loss = candle_nn::loss::mse(&pred, y)?;
+    opt.backward_step(&loss)?;
+    Ok(loss.detach())
+}
+
 /// Metrics where each window has its own MASE denominator.
 pub fn score(actual: &[f32], predicted: &[f32], horizon: usize, scales: &[f64]) -> Metrics {
     let mut m = Metrics::compute(actual, predicted, 1.0);
@@ -178,8 +197,8 @@ pub fn forecast_windows(f: &Forecaster, w: &Windows) -> Result<Vec<f32>> {
     let per = f.meta.window * f.meta.features.len();
     let h = f.meta.horizon;
     let mut out = Vec::with_capacity(w.count * h);
-    for start in (0..w.count).step_by(512) {
-        let n = (w.count - start).min(512);
+    for start in (0..w.count).step_by(EVAL_BATCH) {
+        let n = (w.count - start).min(EVAL_BATCH);
         let z = f.forward_normalized(&w.x[start * per..(start + n) * per], n)?;
         for (i, v) in z.iter().enumerate() {
             out.push(to_sales(w.scales[start + i / h].denormalize(*v)));
@@ -616,17 +635,15 @@ fn run(
             let idx = Tensor::from_slice(chunk, chunk.len(), device)?;
             let xb = x_train.index_select(&idx, 0)?;
             let yb = y_train.index_select(&idx, 0)?;
-            let pred = model.forward(&xb, Some(&noise))?;
-            let loss = candle_nn::loss::mse(&pred, &yb)?;
-            opt.backward_step(&loss)?;
+            let loss = train_step(&model, &mut opt, &xb, &yb, &noise)?;
             // accumulated on the device: read back once per epoch, not per step
-            total = (total + (loss.detach() * chunk.len() as f64)?)?;
+            total = (total + (loss * chunk.len() as f64)?)?;
         }
         windows_seen += n_train;
         let train_loss = total.to_scalar::<f32>()? as f64 / n_train.max(1) as f64;
         let mut val_total = 0.0f64;
-        for start in (0..p.val.count).step_by(1024) {
-            let n = (p.val.count - start).min(1024);
+        for start in (0..p.val.count).step_by(EVAL_BATCH) {
+            let n = (p.val.count - start).min(EVAL_BATCH);
             let pred = model.forward(&x_val.narrow(0, start, n)?, None)?;
             let l = candle_nn::loss::mse(&pred, &y_val.narrow(0, start, n)?)?.to_scalar::<f32>()?
                 as f64;
