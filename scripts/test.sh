@@ -47,3 +47,6 @@ rm -rf web-demo/models
 
 step "node tests (wasm parity and bundle errors)"
 (cd web-demo && node --test tests/)
+
+step "wasm bench script runs (no timing asserted: numbers belong in benchmarks)"
+node web-demo/bench.mjs 3
