@@ -13,14 +13,27 @@ class SalesForecast extends HTMLElement {
 
   connectedCallback() {
     this.inline ??= this.textContent.trim();
-    if (this.hasAttribute('src')) this.render();
+    this.scheduleRender();
   }
 
-  attributeChangedCallback(name) {
-    if (this.isConnected && name === 'src') this.render();
+  attributeChangedCallback() {
+    // a new model or a new history both mean a new forecast
+    if (this.isConnected) this.scheduleRender();
+  }
+
+  /** One render per burst of changes (an upgrade reports every attribute at once). */
+  scheduleRender() {
+    if (this.pending || !this.hasAttribute('src')) return;
+    this.pending = true;
+    queueMicrotask(() => {
+      this.pending = false;
+      this.render();
+    });
   }
 
   async render() {
+    // a slower earlier render must not overwrite a newer one
+    const run = (this.runs = (this.runs ?? 0) + 1);
     const src = this.getAttribute('src');
     this.setAttribute('aria-busy', 'true');
     try {
@@ -29,6 +42,12 @@ class SalesForecast extends HTMLElement {
       const csv = historyUrl ? await (await fetchOk(historyUrl, 'history CSV')).text() : this.inline;
       if (!csv) throw new Error('give history as a CSV URL (history="...") or inline CSV');
       const model = await loadModel(src);
+      if (run !== this.runs) {
+        model.free();
+        return;
+      }
+      this.model?.free(); // the wasm heap keeps weights until freed
+      this.model = model;
       const result = forecast(model, csv);
       const rows = csvToRows(csv);
       const chart = renderChart({
@@ -40,13 +59,14 @@ class SalesForecast extends HTMLElement {
       this.replaceChildren(chart);
       this.dispatchEvent(new CustomEvent('forecast', { detail: result }));
     } catch (e) {
+      if (run !== this.runs) return;
       const msg = document.createElement('p');
       msg.setAttribute('role', 'alert');
       msg.className = 'forecast-error';
       msg.textContent = `Forecast unavailable: ${e.message ?? e}`;
       this.replaceChildren(msg);
     } finally {
-      this.removeAttribute('aria-busy');
+      if (run === this.runs) this.removeAttribute('aria-busy');
     }
   }
 }

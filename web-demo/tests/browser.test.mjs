@@ -101,4 +101,9 @@ test('two embedded widgets render accessible charts', async () => {
   await page.waitForSelector('#broken .forecast-error');
   assert.equal(await page.textContent('#broken .forecast-error'),
     'Forecast unavailable: cannot load history CSV from models/no-such-history.csv: HTTP 404');
+
+  // changing the history of a rendered widget forecasts again
+  await page.evaluate(() => document.getElementById('from-url').setAttribute('history', 'models/gone.csv'));
+  await page.waitForSelector('#from-url .forecast-error');
+  assert.match(await page.textContent('#from-url .forecast-error'), /models\/gone\.csv: HTTP 404/);
 });
