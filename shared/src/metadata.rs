@@ -1,4 +1,4 @@
-//! `{prefix}_metadata.json` (DESIGN §4): everything needed to rebuild a model,
+//! `{prefix}_metadata.json`: everything needed to rebuild a model,
 //! its features and its index row. The file is the source of truth; the SQLite
 //! index is a cache of it.
 
@@ -40,17 +40,72 @@ impl Status {
     }
 }
 
+/// The training settings a user chooses: parsed from the command line
+/// (`clap` feature), used by the training loop and recorded in the metadata
+/// as they were, so one type carries them the whole way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct TrainConfig {
+    /// Most epochs to train (early stopping may end sooner).
+    #[serde(rename = "epochs_requested")]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 50))]
+    pub epochs: u32,
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1e-3))]
+    pub lr: f64,
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1e-4))]
+    pub weight_decay: f64,
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 42))]
+    pub seed: u64,
+    /// Stop after this many epochs without a better validation loss.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 10))]
+    pub patience: u32,
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.2))]
+    pub val_ratio: f64,
+    /// Write an epoch checkpoint (with optimiser state) every N epochs; 0 = never.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1))]
+    pub checkpoint_every: u32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 50,
+            lr: 1e-3,
+            weight_decay: 1e-4,
+            seed: 42,
+            patience: 10,
+            val_ratio: 0.2,
+            checkpoint_every: 1,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Rejects settings no run can use, naming the flag to fix.
+    pub fn check(&self) -> Result<(), String> {
+        if self.epochs == 0 {
+            return Err("--epochs must be at least 1".into());
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err("--lr must be a positive number".into());
+        }
+        if !(self.val_ratio > 0.0 && self.val_ratio < 1.0) {
+            return Err(format!(
+                "--val-ratio must be between 0 and 1 (exclusive), got {}",
+                self.val_ratio
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a run did, around the settings it ran with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingInfo {
-    pub epochs_requested: u32,
+    #[serde(flatten)]
+    pub config: TrainConfig,
     pub epochs_run: u32,
     pub batch_size: usize,
-    pub lr: f64,
-    pub weight_decay: f64,
-    pub seed: u64,
-    pub patience: u32,
-    pub val_ratio: f64,
-    pub checkpoint_every: u32,
     pub device: String,
     pub duration_seconds: f64,
     pub best_epoch: Option<u32>,

@@ -1,4 +1,4 @@
-//! Forecast accuracy metrics, in sales units (DESIGN §4).
+//! Forecast accuracy metrics, in sales units.
 
 use serde::{Deserialize, Serialize};
 

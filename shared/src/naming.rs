@@ -1,6 +1,6 @@
-//! The flat storage rule (DESIGN §3): how a model's name becomes a filename
-//! prefix and back. This module is the only place these strings are built or
-//! parsed.
+//! The flat storage rule (see ARCHITECTURE.md, Naming): how a model's name
+//! becomes a filename prefix and back. This module is the only place these
+//! strings are built or parsed.
 //!
 //! ```
 //! use shoptrain_shared::naming::{ModelName, ModelType, Scope, VersionedName};
@@ -60,8 +60,9 @@ pub fn check_alias(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
-/// What a model's series is selected by (DESIGN §2).
+/// What a model's series is selected by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Product,
@@ -96,8 +97,9 @@ impl FromStr for Mode {
     }
 }
 
-/// The three architectures (DESIGN §6).
+/// The three architectures (see ARCHITECTURE.md, Models).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ModelType {
     Mlstm,
@@ -432,7 +434,7 @@ impl fmt::Display for VersionedName {
     }
 }
 
-/// The files one model version owns (DESIGN §4), relative to the models dir.
+/// The files one model version owns, relative to the models dir.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Artifact {
     Weights,
@@ -558,7 +560,21 @@ mod tests {
         );
     }
 
-    /// Issue 6, found by the prefix_parse fuzzer: a zero-padded or signed
+    #[cfg(feature = "clap")]
+    #[test]
+    fn clap_values_are_the_cli_words() {
+        use clap::ValueEnum;
+        assert_eq!(Mode::value_variants(), Mode::ALL);
+        for m in Mode::ALL {
+            assert_eq!(m.to_possible_value().unwrap().get_name(), m.as_str());
+        }
+        assert_eq!(ModelType::value_variants(), ModelType::ALL);
+        for t in ModelType::ALL {
+            assert_eq!(t.to_possible_value().unwrap().get_name(), t.as_str());
+        }
+    }
+
+    /// Found by the prefix_parse fuzzer: a zero-padded or signed
     /// epoch named the same checkpoint as the canonical file name.
     #[test]
     fn non_canonical_epoch_numbers_are_not_artifacts() {

@@ -1,4 +1,4 @@
-//! Property tests for the flat storage rule (DESIGN §3).
+//! Property tests for the flat storage rule (see ARCHITECTURE.md, Naming).
 
 use proptest::prelude::*;
 use shoptrain_shared::naming::{escape_id, ModelName, ModelType, Scope, VersionedName};

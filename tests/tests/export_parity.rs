@@ -1,10 +1,5 @@
 //! train → export → the runtime (built natively here, same code as in wasm)
 //! reproduces the native forecasts recorded in the manifest.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
 
 use shoptrain_runtime_wasm::predict_json;
 use shoptrain_shared::forecast::Forecaster;

@@ -1,37 +1,25 @@
 //! Model behaviour on real training windows of generated data.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
-use shoptrain_shared::features::{feature_names, Fill};
+use shoptrain_shared::features::{feature_names, NormChoice};
+use shoptrain_shared::metadata::TrainConfig;
 use shoptrain_shared::models::{KanConfig, KanForecaster};
 use shoptrain_shared::naming::Scope;
 use shoptrain_tests::small_data;
 use shoptrain_trainer::data::load_csv;
 use shoptrain_trainer::seeded_vars::seeded_var_builder;
-use shoptrain_trainer::train::{prepare, NormChoice, TrainOptions};
+use shoptrain_trainer::training::{prepare, TrainOptions};
 
 fn options() -> TrainOptions {
     TrainOptions {
-        epochs: 1,
-        batch_size: None,
-        lr: 1e-3,
-        weight_decay: 1e-4,
-        window: 30,
-        horizon: 7,
-        seed: 1,
-        device: Default::default(),
-        checkpoint_every: 0,
-        patience: 10,
-        val_ratio: 0.2,
-        fill: Fill::Zero,
-        norm: NormChoice::Instance,
-        quiet: true,
-        halt_after_epoch: None,
+        config: TrainConfig {
+            epochs: 1,
+            seed: 1,
+            checkpoint_every: 0,
+            ..TrainConfig::default()
+        },
+        ..TrainOptions::default()
     }
 }
 

@@ -1,12 +1,7 @@
-//! The quality bar (issue 3, item 7): on generated data every model type
+//! The quality bar: on generated data every model type
 //! beats the seasonal-naive (lag 7) forecast's MASE on the validation split
 //! of a product series. Settings are the CLI defaults but 20 epochs, so the
 //! test stays quick on two cores.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
 
 use shoptrain_tests::{generated_data, shoptrain};
 

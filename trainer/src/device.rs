@@ -1,4 +1,5 @@
-//! The one place that decides which device tensors live on (DESIGN §1, issue 5).
+//! The one place that decides which device tensors live on (ARCHITECTURE.md,
+//! Training).
 
 use anyhow::{bail, Result};
 use candle_core::Device;

@@ -1,18 +1,12 @@
-//! The bad-input matrix (issue 6, item 1; tests/reliability.md lists it):
+//! The bad-input matrix (tests/reliability.md lists it):
 //! every case exits non-zero with a message naming the problem, and leaves
 //! every byte under the test folder (data, models directory, index,
 //! versions.json) as it was.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
 
-mod util;
-use shoptrain_shared::forecast::sha256_hex;
+use shoptrain_shared::bundle::sha256_hex;
+use shoptrain_tests::Dir;
 use std::collections::BTreeMap;
 use std::path::Path;
-use util::Dir;
 
 const HEAD: &str = "date,store_id,product_id,sales,price\n";
 
@@ -36,7 +30,7 @@ fn snapshot(root: &Path) -> BTreeMap<String, String> {
 
 /// A folder with data, bad files and one trained model.
 fn fixture() -> (Dir, String) {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(90);
     let prefix = dir.quick_train(&data, "kan", &[]);
     let good = std::fs::read_to_string(&data).unwrap();
@@ -412,7 +406,7 @@ fn export_models_and_index_reject_bad_names() {
 
 #[test]
 fn hostile_ids_in_the_data_become_safe_file_names() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let ids = ["../x", "a/b", "a_b", "Ibuprofène 400", "nul\0id", "..\\y"];
     let mut csv = String::from("date,store_id,product_id,sales\n");
     for day in 0..60 {
@@ -477,7 +471,7 @@ fn hostile_ids_in_the_data_become_safe_file_names() {
 #[test]
 fn a_full_disk_fails_the_run_and_keeps_what_was_saved() {
     use std::os::unix::process::CommandExt;
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(90);
     let v1 = dir.quick_train(&data, "kan", &[]);
     let before = snapshot(dir.path());

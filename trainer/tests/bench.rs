@@ -1,18 +1,11 @@
 //! `shoptrain bench` reports real measurements of the real models and
 //! touches no saved model.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
 
-mod util;
-use shoptrain_shared::forecast::read_weights;
-use util::Dir;
+use shoptrain_shared::bundle::read_weights;
 
 #[test]
 fn bench_measures_each_model_type_and_saves_nothing() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(120);
     let out = dir
         .cmd()
@@ -63,7 +56,7 @@ fn bench_measures_each_model_type_and_saves_nothing() {
 
 #[test]
 fn bench_prints_a_table_by_default() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(120);
     let out = dir
         .cmd()
@@ -85,7 +78,7 @@ fn bench_prints_a_table_by_default() {
 
 #[test]
 fn bench_rejects_impossible_settings() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(120);
     let err = dir.cmd().args(["bench", "--steps", "0"]).fails();
     assert!(

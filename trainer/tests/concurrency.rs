@@ -1,18 +1,10 @@
 //! Eight trainers at once on one identifier and one models directory
-//! (issue 6, item 3): eight distinct versions, eight complete artifact sets,
+//!: eight distinct versions, eight complete artifact sets,
 //! eight `completed` rows, and no "database is locked".
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
-
-mod util;
-use util::Dir;
 
 #[test]
 fn eight_trainers_on_one_identifier_all_complete() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(90);
     let children: Vec<_> = (0..8)
         .map(|_| dir.quick_train_cmd(&data, "kan").spawn())

@@ -1,17 +1,11 @@
-//! Corrupt files on disk (issue 6, item 4): every command that meets one
+//! Corrupt files on disk: every command that meets one
 //! says clearly what is wrong and where, exits non-zero, and never panics.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
 
-mod util;
+use shoptrain_tests::Dir;
 use std::path::PathBuf;
-use util::Dir;
 
 /// A failing run's stderr, checked to be an error message and not a panic.
-fn clear_failure(cmd: &mut util::TestCommand) -> String {
+fn clear_failure(cmd: &mut shoptrain_tests::TestCommand) -> String {
     let out = cmd.output();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -27,7 +21,7 @@ struct Trained {
 }
 
 fn trained() -> Trained {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(90);
     let prefix = dir.quick_train(&data, "kan", &[]);
     Trained { dir, data, prefix }

@@ -1,21 +1,14 @@
-//! kill -9 at random moments of training (issue 6, item 2): afterwards every
+//! kill -9 at random moments of training: afterwards every
 //! final artifact has valid metadata, `index verify` is clean apart from the
 //! runs it marks `interrupted`, `versions.json` is valid and `--resume` works.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
 
-mod util;
 use rand::{Rng, SeedableRng};
-use shoptrain_shared::forecast::{read_weights, sha256_hex};
+use shoptrain_shared::bundle::{read_weights, sha256_hex};
 use shoptrain_shared::metadata::{ModelMetadata, Status};
 use shoptrain_shared::naming::{Artifact, VersionedName};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use util::Dir;
 
 const TYPES: [&str; 3] = ["mlstm", "transformer", "kan"];
 const TRIALS: usize = 21;
@@ -88,7 +81,7 @@ fn assert_no_orphan_artifacts(models: &Path) -> BTreeMap<String, ModelMetadata> 
 
 #[test]
 fn kill_9_at_random_moments_loses_nothing() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(120);
     // How long one uninterrupted run takes sets the range of kill moments.
     let t0 = Instant::now();

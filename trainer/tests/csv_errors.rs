@@ -1,18 +1,10 @@
-//! Every CSV rule of DESIGN §2 has a bad file whose error names the line and
-//! column (issue 3, item 1).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
-
-mod util;
-use util::Dir;
+//! Every CSV rule (ARCHITECTURE.md, Data) has a bad file whose error names the line and
+//! column.
 
 const HEAD: &str = "date,store_id,product_id,sales,price\n";
 
 fn inspect_error(body: &str) -> String {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let path = dir.create("bad.csv", body);
     let err = dir.cmd().args(["data", "inspect"]).arg(&path).fails();
     assert!(err.contains("bad.csv"), "error should name the file: {err}");
@@ -91,7 +83,7 @@ fn ragged_row_and_empty_file() {
 
 #[test]
 fn unknown_feature_column() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(60);
     let err = dir
         .cmd()
@@ -114,7 +106,7 @@ fn unknown_feature_column() {
 
 #[test]
 fn gaps_with_fill_error() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let mut body = String::from(HEAD);
     for d in 1..=28 {
         if d != 10 {

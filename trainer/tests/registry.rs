@@ -1,16 +1,8 @@
-//! The registry commands, driven through the real binary (issue 2).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
-
-mod util;
-use util::Dir;
+//! The registry commands, driven through the real binary.
 
 #[test]
 fn rebuild_restores_listing_and_counters() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(90);
     let kan = dir.quick_train(&data, "kan", &[]);
     dir.quick_train(&data, "kan", &[]);
@@ -44,7 +36,7 @@ fn rebuild_restores_listing_and_counters() {
 
 #[test]
 fn verify_names_a_deleted_or_altered_weights_file() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(90);
     let a = dir.quick_train(&data, "kan", &[]);
     let b = dir.quick_train(&data, "kan", &[]);
@@ -76,7 +68,7 @@ fn verify_names_a_deleted_or_altered_weights_file() {
 
 #[test]
 fn list_filters_show_delete_and_alias_history() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(90);
     let kan = dir.quick_train(&data, "kan", &[]);
     let tr = dir.quick_train(&data, "transformer", &[]);
@@ -146,7 +138,7 @@ fn list_filters_show_delete_and_alias_history() {
 
 #[test]
 fn a_killed_training_run_is_marked_interrupted_by_the_next_command() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(90);
     let out = dir
         .cmd()

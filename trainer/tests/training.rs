@@ -1,17 +1,11 @@
-//! Training, prediction and evaluation through the real binary (issue 3).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
+//! Training, prediction and evaluation through the real binary.
 
-mod util;
-use shoptrain_shared::forecast::read_weights;
-use util::Dir;
+use shoptrain_shared::bundle::read_weights;
+use shoptrain_tests::Dir;
 
 #[test]
 fn train_all_writes_three_artifact_sets_then_v2() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(100);
     let train = |dir: &Dir| {
         dir.cmd()
@@ -86,7 +80,7 @@ fn train_all_writes_three_artifact_sets_then_v2() {
 
 #[test]
 fn predict_prints_seven_dated_values_and_evaluate_logs_its_runs() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(100);
     let prefix = dir.quick_train(&data, "kan", &[]);
     let out = dir
@@ -144,7 +138,7 @@ fn final_weights(dir: &Dir, prefix: &str) -> Vec<(String, Vec<f32>)> {
 
 #[test]
 fn interrupted_then_resumed_equals_uninterrupted() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(100);
     let args = [
         "--mode",
@@ -196,7 +190,7 @@ fn interrupted_then_resumed_equals_uninterrupted() {
 
 #[test]
 fn fine_tune_records_its_parent() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(100);
     let parent = dir.quick_train(&data, "kan", &[]);
     let newer = dir.path().join("newer.csv");
@@ -232,7 +226,7 @@ fn fine_tune_records_its_parent() {
 
 #[test]
 fn bad_input_is_named_and_writes_nothing() {
-    let dir = Dir::new();
+    let dir = crate::dir();
     let data = dir.small_data(60);
     let err = dir
         .cmd()

@@ -1,11 +1,6 @@
-//! The version counter under real OS-process concurrency (issue 2, item 4).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "integration test code"
-)]
+//! The version counter under real OS-process concurrency.
 
-use shoptrain_trainer::versions::VersionStore;
+use shoptrain_trainer::registry::VersionStore;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -43,7 +38,7 @@ fn eight_processes_reserve_distinct_versions() {
             Command::new(&exe)
                 .args([
                     "--exact",
-                    "reserve_worker",
+                    "versions::reserve_worker",
                     "--nocapture",
                     "--test-threads",
                     "1",

@@ -1,4 +1,4 @@
-//! KANForecaster (DESIGN §6): the window is flattened to `window * features`
+//! KANForecaster: the window is flattened to `window * features`
 //! and passed through KAN layers of widths `[in, hidden.., horizon]`, each as
 //! in efficient-KAN: a SiLU-then-linear base branch plus a B-spline branch
 //! (Cox–de Boor bases on an extended uniform grid). A layer norm before each

@@ -1,4 +1,4 @@
-//! mLSTM + Transformer (DESIGN §6): mLSTM blocks as in xLSTM (Beck et al.,
+//! mLSTM + Transformer: mLSTM blocks as in xLSTM (Beck et al.,
 //! 2024) — matrix memory, exponential input gate, sigmoid forget gate,
 //! normaliser and max-stabiliser — computed in the stabilised *parallel* form
 //! (one batched matmul over the window, no per-step loop), then one

@@ -1,4 +1,4 @@
-//! The three forecasters (DESIGN §6), one file each, and the config enum the
+//! The three forecasters (see ARCHITECTURE.md, Models), one file each, and the config enum the
 //! metadata file carries. Input `[batch, window, features]`, output
 //! `[batch, horizon]` in normalised sales.
 

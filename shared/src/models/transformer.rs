@@ -1,4 +1,4 @@
-//! TimeSeriesTransformer (DESIGN §6): project each day's features to
+//! TimeSeriesTransformer: project each day's features to
 //! `d_model`, add sinusoidal positions, run pre-norm encoder layers, normalise,
 //! and read the forecast from the last position.
 //!

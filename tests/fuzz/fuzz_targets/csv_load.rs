@@ -1,4 +1,5 @@
-//! The CSV loader never panics, and what it accepts obeys DESIGN §2.
+//! The CSV loader never panics, and what it accepts obeys the data rules
+//! (ARCHITECTURE.md, Data).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

@@ -1,5 +1,6 @@
 //! Any string either fails to parse as a model prefix or file name, or
-//! parses to a name that formats back to exactly that string (DESIGN §3).
+//! parses to a name that formats back to exactly that string (ARCHITECTURE.md,
+//! Naming and versions).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use shoptrain_shared::naming::{Artifact, ModelName, VersionedName};

@@ -1,10 +1,14 @@
-//! The long-format CSV loader. Every rule of DESIGN §2 is enforced here, and
-//! every error names the file, the line and the column.
+//! The long-format CSV loader. Every rule of the data format is enforced
+//! here (the per-field ones through `shoptrain_shared::features`, shared with
+//! the browser's history parser), and every error names the file, the line
+//! and the column.
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
-use shoptrain_shared::features::{parse_number, Dataset, Observation, TARGET};
-use shoptrain_shared::forecast::sha256_hex;
+use shoptrain_shared::bundle::sha256_hex;
+use shoptrain_shared::features::{
+    csv_reader, parse_date, parse_number, Dataset, Observation, TARGET,
+};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -27,11 +31,19 @@ pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> 
     parse_csv(&bytes, &file, features)
 }
 
-/// [`load_csv`] on bytes already read; `file` names them in errors.
-pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Result<LoadedData> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
+/// Where each needed column sits in a file's header.
+struct Layout {
+    fields: usize,
+    /// `sales` first, then the feature columns, by name.
+    columns: Vec<String>,
+    /// Header position of each of `columns`.
+    value_cols: Vec<usize>,
+    date: usize,
+    store: usize,
+    product: usize,
+}
+
+fn header_of(reader: &mut csv::Reader<&[u8]>, file: &str) -> Result<Vec<String>> {
     let header: Vec<String> = reader
         .headers()
         .with_context(|| format!("{file}:1: cannot read the CSV header"))?
@@ -51,6 +63,11 @@ pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Resul
             );
         }
     }
+    Ok(header)
+}
+
+/// Checks the required and requested columns and finds them.
+fn layout(header: &[String], features: Option<&[String]>, file: &str) -> Result<Layout> {
     let col = |name: &str| header.iter().position(|h| h == name);
     for required in REQUIRED {
         if col(required).is_none() {
@@ -60,18 +77,18 @@ pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Resul
             );
         }
     }
+    let numeric: Vec<String> = header
+        .iter()
+        .filter(|h| !REQUIRED.contains(&h.as_str()))
+        .cloned()
+        .collect();
     let extras: Vec<String> = match features {
         Some(list) => {
             for f in list {
                 if col(f).is_none() || REQUIRED[..3].contains(&f.as_str()) {
                     bail!(
                         "{file}:1: unknown feature column {f:?}; numeric columns here: {}",
-                        header
-                            .iter()
-                            .filter(|h| !REQUIRED.contains(&h.as_str()))
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        numeric.join(", ")
                     );
                 }
             }
@@ -80,22 +97,61 @@ pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Resul
                 .cloned()
                 .collect()
         }
-        None => header
-            .iter()
-            .filter(|h| !REQUIRED.contains(&h.as_str()))
-            .cloned()
-            .collect(),
+        None => numeric,
     };
     let mut columns = vec![TARGET.to_string()];
     columns.extend(extras);
-    let value_cols: Vec<usize> = columns.iter().map(|c| col(c).unwrap_or(0)).collect();
-    let (di, si, pi) = (
-        col("date").unwrap_or(0),
-        col("store_id").unwrap_or(0),
-        col("product_id").unwrap_or(0),
-    );
+    Ok(Layout {
+        fields: header.len(),
+        value_cols: columns.iter().map(|c| col(c).unwrap_or(0)).collect(),
+        columns,
+        date: col("date").unwrap_or(0),
+        store: col("store_id").unwrap_or(0),
+        product: col("product_id").unwrap_or(0),
+    })
+}
 
-    let mut rows = Vec::new();
+/// One data row, checked field by field; `at` is `file:line`.
+fn observation(record: &csv::StringRecord, l: &Layout, at: &str) -> Result<Observation> {
+    if record.len() != l.fields {
+        bail!(
+            "{at}: expected {} fields like the header, found {}",
+            l.fields,
+            record.len()
+        );
+    }
+    let date =
+        parse_date(&record[l.date]).map_err(|m| anyhow::anyhow!("{at}: column \"date\": {m}"))?;
+    let store = record[l.store].to_string();
+    let product = record[l.product].to_string();
+    for (name, v) in [("store_id", &store), ("product_id", &product)] {
+        if v.is_empty() {
+            bail!("{at}: column {name:?} is empty");
+        }
+    }
+    let mut values = Vec::with_capacity(l.columns.len());
+    for (name, &c) in l.columns.iter().zip(&l.value_cols) {
+        let v =
+            parse_number(&record[c]).map_err(|m| anyhow::anyhow!("{at}: column {name:?}: {m}"))?;
+        if name == TARGET && v < 0.0 {
+            bail!("{at}: column \"sales\": {v} is negative; sales must be zero or more");
+        }
+        values.push(v);
+    }
+    Ok(Observation {
+        date,
+        store,
+        product,
+        values,
+    })
+}
+
+/// [`load_csv`] on bytes already read; `file` names them in errors.
+pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Result<LoadedData> {
+    let mut reader = csv_reader(bytes);
+    let header = header_of(&mut reader, file)?;
+    let layout = layout(&header, features, file)?;
+    let mut rows: Vec<Observation> = Vec::new();
     let mut keys: HashMap<(NaiveDate, String, String), u64> = HashMap::new();
     for record in reader.records() {
         // a quoted field may span lines, so ask the reader where the record began
@@ -104,44 +160,15 @@ pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Resul
             None => anyhow::anyhow!("{file}: {e}"),
         })?;
         let line = record.position().map_or(0, |p| p.line());
-        if record.len() != header.len() {
+        let row = observation(&record, &layout, &format!("{file}:{line}"))?;
+        let key = (row.date, row.store.clone(), row.product.clone());
+        if let Some(first) = keys.insert(key, line) {
             bail!(
-                "{file}:{line}: expected {} fields like the header, found {}",
-                header.len(),
-                record.len()
+                "{file}:{line}: duplicate row for date {}, store {:?}, product {:?} (first at line {first})",
+                row.date, row.store, row.product
             );
         }
-        let raw_date = &record[di];
-        let date = NaiveDate::parse_from_str(raw_date, "%Y-%m-%d").map_err(|_| {
-            anyhow::anyhow!("{file}:{line}: column \"date\": {raw_date:?} is not a YYYY-MM-DD date")
-        })?;
-        let store = record[si].to_string();
-        let product = record[pi].to_string();
-        for (name, v) in [("store_id", &store), ("product_id", &product)] {
-            if v.is_empty() {
-                bail!("{file}:{line}: column {name:?} is empty");
-            }
-        }
-        let mut values = Vec::with_capacity(columns.len());
-        for (c, name) in columns.iter().zip(&value_cols).map(|(n, c)| (*c, n)) {
-            let v = parse_number(&record[c])
-                .map_err(|m| anyhow::anyhow!("{file}:{line}: column {name:?}: {m}"))?;
-            if name == TARGET && v < 0.0 {
-                bail!(
-                    "{file}:{line}: column \"sales\": {v} is negative; sales must be zero or more"
-                );
-            }
-            values.push(v);
-        }
-        if let Some(first) = keys.insert((date, store.clone(), product.clone()), line) {
-            bail!("{file}:{line}: duplicate row for date {date}, store {store:?}, product {product:?} (first at line {first})");
-        }
-        rows.push(Observation {
-            date,
-            store,
-            product,
-            values,
-        });
+        rows.push(row);
     }
     if rows.is_empty() {
         bail!("{file}: no data rows after the header");
@@ -149,7 +176,10 @@ pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Resul
     let date_min = rows.iter().map(|r| r.date).min().unwrap_or_default();
     let date_max = rows.iter().map(|r| r.date).max().unwrap_or_default();
     Ok(LoadedData {
-        dataset: Dataset { columns, rows },
+        dataset: Dataset {
+            columns: layout.columns,
+            rows,
+        },
         sha256: sha256_hex(bytes),
         path: file.to_string(),
         date_min,

@@ -1,4 +1,4 @@
-//! Reading, generating and describing sales CSV files (DESIGN §2).
+//! Reading, generating and describing sales CSV files (ARCHITECTURE.md, Data).
 
 pub mod generate;
 pub mod inspect;

@@ -1,9 +1,7 @@
 //! `shoptrain serve`: the web demo, the wasm package and exported models on
 //! 127.0.0.1, plus `/api/models` from the index.
 
-use crate::cli::ServeArgs;
-use crate::index::ListFilter;
-use crate::registry::Registry;
+use crate::registry::{ListFilter, Registry};
 use anyhow::{Context, Result};
 use std::path::{Component, Path, PathBuf};
 use tiny_http::{Header, Response, Server};
@@ -42,7 +40,17 @@ pub fn content_type(path: &Path) -> String {
     }
 }
 
-pub fn serve(models_dir: &Path, args: &ServeArgs) -> Result<()> {
+/// Where and how long to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub port: u16,
+    /// The web-demo folder (with pkg/ and models/ inside).
+    pub root: PathBuf,
+    /// Serve a fixed number of requests, then exit (for tests).
+    pub max_requests: Option<usize>,
+}
+
+pub fn run(models_dir: &Path, args: &ServeOptions) -> Result<()> {
     let addr = format!("127.0.0.1:{}", args.port);
     let server =
         Server::http(&addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -54,7 +62,7 @@ pub fn serve(models_dir: &Path, args: &ServeArgs) -> Result<()> {
     for (n, request) in server.incoming_requests().enumerate() {
         let url = request.url().to_string();
         let response = if url == "/api/models" || url.starts_with("/api/models?") {
-            match Registry::open(models_dir).and_then(|r| r.index.list(&ListFilter::default())) {
+            match Registry::open(models_dir).and_then(|r| r.list(&ListFilter::default())) {
                 Ok(rows) => Response::from_string(serde_json::to_string(&rows)?)
                     .with_header(header("Content-Type", "application/json")),
                 Err(e) => Response::from_string(format!("{{\"error\": {:?}}}", format!("{e:#}")))

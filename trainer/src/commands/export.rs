@@ -2,16 +2,16 @@
 //! `index.json` holding, per model, a sample history and the native forecast
 //! of it (what the browser must reproduce).
 
+use super::predict::series_for;
 use crate::atomic::write_atomic;
-use crate::cli::ExportArgs;
-use crate::commands::{load_forecaster, series_for};
 use crate::data::load_csv;
-use crate::registry::Registry;
+use crate::output::print_json;
+use crate::registry::{now, Registry};
 use anyhow::{Context, Result};
 use shoptrain_shared::features::{Series, CALENDAR_FEATURES};
 use shoptrain_shared::naming::Artifact;
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Extra days of history shown before the model's window.
 const CONTEXT_DAYS: usize = 28;
@@ -50,12 +50,22 @@ fn round_decimals(v: f64) -> f64 {
     (v * scale).round() / scale
 }
 
-pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
+/// Which models go where.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    /// Prefixes or aliases.
+    pub models: Vec<String>,
+    pub out: PathBuf,
+    /// Where sample histories come from; each model's training data if `None`.
+    pub data: Option<PathBuf>,
+}
+
+pub fn run(dir: &Path, args: &ExportOptions, json: bool) -> Result<()> {
     let reg = Registry::open(dir)?;
     let mut entries = Vec::new();
     for name in &args.models {
         let prefix = reg.resolve(name)?;
-        let forecaster = load_forecaster(&reg, &prefix)?;
+        let forecaster = reg.load_forecaster(&prefix)?;
         let meta = &forecaster.meta;
         let data_path = args
             .data
@@ -77,8 +87,7 @@ pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
         )?;
         for kind in [Artifact::Weights, Artifact::Metadata] {
             let file = kind.file_name(&prefix);
-            let bytes = std::fs::read(dir.join(&file))?;
-            write_atomic(&args.out.join(&file), &bytes)?;
+            write_atomic(&args.out.join(&file), &reg.read_artifact(&prefix, kind)?)?;
         }
         entries.push(serde_json::json!({
             "prefix": prefix,
@@ -102,7 +111,7 @@ pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
     }
     let manifest = serde_json::json!({
         "format": "shoptrain-export/1",
-        "exported_at": crate::index::now(),
+        "exported_at": now(),
         "models": entries,
     });
     write_atomic(
@@ -110,7 +119,7 @@ pub fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<()> {
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&manifest["models"])?);
+        print_json(&manifest["models"])?;
     } else {
         println!(
             "exported {} model(s) to {}",

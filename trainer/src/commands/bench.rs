@@ -2,25 +2,27 @@
 //! of each model type. Speed and memory targets are checked here, with
 //! numbers a person reads, not in timed tests.
 //!
-//! Training is timed through `train::train_step` (the step `train` runs) on
+//! Training is timed through `training::train_step` (the step `train` runs) on
 //! real windows of every series; forecasts through the model's inference
 //! forward with the read-back a forecast needs.
 
-use crate::cli::{BenchArgs, ModelChoice};
 use crate::data::generate::{generate, GenOptions};
 use crate::data::{load_csv, parse_csv, LoadedData};
-use crate::device::{default_batch_size, select_device};
+use crate::device::{default_batch_size, select_device, DeviceChoice};
 use crate::optim::AdamW;
+use crate::output::{print_bench_table, print_json};
 use crate::seeded_vars::{named_vars, seeded_var_builder};
-use crate::train::{prepare, train_step, TrainOptions, EVAL_BATCH};
+use crate::training::{prepare, train_step, TrainOptions, EVAL_BATCH};
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
-use shoptrain_shared::features::{feature_names, Fill};
+use shoptrain_shared::features::feature_names;
+use shoptrain_shared::metadata::TrainConfig;
 use shoptrain_shared::models::{Model, ModelConfig, Noise};
 use shoptrain_shared::naming::{ModelType, Scope};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Untimed steps first: the first ones pay for allocation and kernel set-up.
@@ -53,35 +55,43 @@ pub struct BenchRow {
     pub peak_rss_mib: Option<f64>,
 }
 
-pub fn bench(args: &BenchArgs, json: bool) -> Result<()> {
-    if args.steps == 0 || args.forecasts == 0 {
-        bail!("--steps and --forecasts must be at least 1");
-    }
-    if args.batch_size == Some(0) {
-        bail!("--batch-size must be at least 1");
-    }
-    let report = if args.model == ModelChoice::All {
+/// What `shoptrain bench` measures, checked.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Default: the generated sample data, built in memory.
+    pub data: Option<PathBuf>,
+    pub types: Vec<ModelType>,
+    pub steps: usize,
+    pub forecasts: usize,
+    pub batch_size: Option<usize>,
+    pub window: usize,
+    pub horizon: usize,
+    pub device: DeviceChoice,
+}
+
+pub fn run(args: &BenchOptions, json: bool) -> Result<()> {
+    let report = if args.types.len() > 1 {
         each_type_in_own_process(args)?
     } else {
         bench_here(args)?
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        print_json(&report)?;
     } else {
         eprintln!(
             "bench on {}: {} training windows of {} days x {} features from {} series",
             report.device, report.train_windows, report.window, report.features, report.series
         );
-        print_table(&report.models);
+        print_bench_table(&report.models);
     }
     Ok(())
 }
 
 /// Peak memory is per process, so each type runs in a child of its own.
-fn each_type_in_own_process(args: &BenchArgs) -> Result<BenchReport> {
+fn each_type_in_own_process(args: &BenchOptions) -> Result<BenchReport> {
     let exe = std::env::current_exe().context("cannot find the shoptrain executable")?;
     let mut merged: Option<BenchReport> = None;
-    for t in ModelType::ALL {
+    for t in &args.types {
         let mut cmd = std::process::Command::new(&exe);
         cmd.args(["--json", "--quiet", "bench", "--model", &t.to_string()])
             .args(["--steps", &args.steps.to_string()])
@@ -116,24 +126,18 @@ fn each_type_in_own_process(args: &BenchArgs) -> Result<BenchReport> {
     merged.context("no model types to bench")
 }
 
-fn bench_here(args: &BenchArgs) -> Result<BenchReport> {
+fn bench_here(args: &BenchOptions) -> Result<BenchReport> {
     let data = bench_data(args)?;
     let opts = TrainOptions {
-        epochs: 1,
+        config: TrainConfig {
+            seed: SEED,
+            ..TrainConfig::default()
+        },
         batch_size: args.batch_size,
-        lr: 1e-3,
-        weight_decay: 1e-4,
         window: args.window,
         horizon: args.horizon,
-        seed: SEED,
         device: args.device,
-        checkpoint_every: 0,
-        patience: 0,
-        val_ratio: 0.2,
-        fill: Fill::Zero,
-        norm: Default::default(),
-        quiet: true,
-        halt_after_epoch: None,
+        ..TrainOptions::default()
     };
     let features = feature_names(&data.dataset.columns[1..]);
     let prepared = prepare(&data, &Scope::Global, &features, &opts)?;
@@ -149,7 +153,7 @@ fn bench_here(args: &BenchArgs) -> Result<BenchReport> {
     let x = Tensor::from_slice(&prepared.train.x, (n, w, f), &device)?;
     let y = Tensor::from_slice(&prepared.train.y, (n, h), &device)?;
     let mut models = Vec::new();
-    for t in args.model.types() {
+    for &t in &args.types {
         let cfg = ModelConfig::default_for(t, f, w, h);
         models.push(bench_model(&cfg, &x, &y, batch, args, &device)?);
     }
@@ -164,7 +168,7 @@ fn bench_here(args: &BenchArgs) -> Result<BenchReport> {
     })
 }
 
-fn bench_data(args: &BenchArgs) -> Result<LoadedData> {
+fn bench_data(args: &BenchOptions) -> Result<LoadedData> {
     match &args.data {
         Some(path) => load_csv(path, None),
         None => parse_csv(
@@ -180,7 +184,7 @@ fn bench_model(
     x: &Tensor,
     y: &Tensor,
     batch: usize,
-    args: &BenchArgs,
+    args: &BenchOptions,
     device: &Device,
 ) -> Result<BenchRow> {
     let varmap = VarMap::new();
@@ -262,33 +266,6 @@ fn peak_rss_mib() -> Option<f64> {
 #[cfg(not(unix))]
 fn peak_rss_mib() -> Option<f64> {
     None
-}
-
-fn print_table(rows: &[BenchRow]) {
-    println!(
-        "{:<12} {:>10} {:>16} {:>14} {:>14} {:>18} {:>13}",
-        "model",
-        "params",
-        "train windows/s",
-        "forecast p50",
-        "forecast p95",
-        "batched windows/s",
-        "peak RSS"
-    );
-    for r in rows {
-        println!(
-            "{:<12} {:>10} {:>16.0} {:>11.3} ms {:>11.3} ms {:>18.0} {:>9}",
-            r.model_type.to_string(),
-            r.parameters,
-            r.train_windows_per_second,
-            r.forecast_ms_p50,
-            r.forecast_ms_p95,
-            r.batched_windows_per_second,
-            r.peak_rss_mib
-                .map(|m| format!("{m:.0} MiB"))
-                .unwrap_or_else(|| "n/a".into()),
-        );
-    }
 }
 
 #[cfg(test)]

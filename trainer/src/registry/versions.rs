@@ -1,4 +1,5 @@
-//! `versions.json`: model identifier → latest reserved version (DESIGN §3).
+//! `versions.json`: model identifier → latest reserved version
+//! (ARCHITECTURE.md, Naming and versions).
 //! Every change happens under an exclusive fs2 lock on `versions.json.lock`
 //! and is written atomically, so concurrent trainers get distinct versions.
 

@@ -1,0 +1,10 @@
+//! `shared`'s integration tests: model maths against hand-written
+//! references, and properties of the naming rules.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "integration test code"
+)]
+
+mod model_math;
+mod naming_props;

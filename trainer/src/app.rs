@@ -1,0 +1,66 @@
+//! Runs a parsed command line: each subcommand's arguments become its
+//! options (`cli`), then its handler runs (`commands`).
+
+use crate::cli::{self, AliasCommand, Cli, Command, DataCommand, IndexCommand, ModelsCommand};
+use crate::commands;
+use anyhow::Result;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let (json, quiet) = (cli.json, cli.quiet);
+    let dir = cli.models_dir.as_path();
+    match cli.command {
+        Command::Data(DataCommand::Gen {
+            out,
+            stores,
+            products,
+            days,
+            start,
+            seed,
+        }) => {
+            let opts = cli::gen_options(stores, products, days, &start, seed)?;
+            commands::data::generate_file(&out, &opts, json)
+        }
+        Command::Data(DataCommand::Inspect { file }) => commands::data::inspect_file(&file, json),
+        Command::Train(args) => commands::train::run(dir, args.into_request(quiet || json)?, json),
+        Command::Predict(args) => {
+            let format = args.format;
+            commands::predict::run(dir, &args.into(), format)
+        }
+        Command::Evaluate(args) => {
+            let (opts, windows) = args.into_options();
+            commands::evaluate::run(dir, &opts, windows, json)
+        }
+        Command::Models(cmd) => models(dir, cmd, json),
+        Command::Index(IndexCommand::Verify) => commands::index::verify(dir, json),
+        Command::Index(IndexCommand::Rebuild) => commands::index::rebuild(dir, json),
+        Command::Export(args) => commands::export::run(dir, &args.into(), json),
+        Command::Serve(args) => commands::serve::run(dir, &args.into()),
+        Command::Bench(args) => commands::bench::run(&args.into_options()?, json),
+    }
+}
+
+fn models(dir: &std::path::Path, cmd: ModelsCommand, json: bool) -> Result<()> {
+    use commands::models;
+    match cmd {
+        ModelsCommand::List {
+            mode,
+            model_type,
+            status,
+            all,
+        } => models::list(
+            dir,
+            &cli::list_options(mode, model_type, status, all)?,
+            json,
+        ),
+        ModelsCommand::Show { model } => models::show(dir, &model, json),
+        ModelsCommand::Delete { prefix, hard } => models::delete(dir, &prefix, hard),
+        ModelsCommand::Compare { models: names } => models::compare(dir, &names, json),
+        ModelsCommand::Alias(AliasCommand::Set { name, prefix }) => {
+            models::alias_set(dir, &name, &prefix)
+        }
+        ModelsCommand::Alias(AliasCommand::Rm { name }) => models::alias_rm(dir, &name),
+        ModelsCommand::Alias(AliasCommand::List { history }) => {
+            models::alias_list(dir, history, json)
+        }
+    }
+}

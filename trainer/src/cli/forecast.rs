@@ -1,0 +1,158 @@
+//! The arguments of `predict`, `evaluate`, `export`, `serve` and `bench`.
+
+use super::ModelChoice;
+use crate::commands::bench::BenchOptions;
+use crate::commands::export::ExportOptions;
+use crate::commands::predict::ForecastOptions;
+use crate::commands::serve::ServeOptions;
+use crate::device::DeviceChoice;
+use crate::output::Format;
+use anyhow::{bail, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Model prefix or alias.
+    pub model: String,
+    /// Data file; the model's own series is selected from it.
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// For global models: the store of the series to forecast.
+    #[arg(long)]
+    pub store: Option<String>,
+    /// For global models: the product of the series to forecast.
+    #[arg(long)]
+    pub product: Option<String>,
+}
+
+impl From<PredictArgs> for ForecastOptions {
+    fn from(a: PredictArgs) -> Self {
+        ForecastOptions {
+            model: a.model,
+            data: a.data,
+            store: a.store,
+            product: a.product,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    pub model: String,
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Number of rolling origins (the last K horizon-long blocks).
+    #[arg(long, default_value_t = 8)]
+    pub windows: usize,
+    #[arg(long)]
+    pub store: Option<String>,
+    #[arg(long)]
+    pub product: Option<String>,
+}
+
+impl EvaluateArgs {
+    /// The model and series to backtest, and the number of origins.
+    pub fn into_options(self) -> (ForecastOptions, usize) {
+        let windows = self.windows;
+        let opts = ForecastOptions {
+            model: self.model,
+            data: self.data,
+            store: self.store,
+            product: self.product,
+        };
+        (opts, windows)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Model prefixes or aliases.
+    #[arg(required = true)]
+    pub models: Vec<String>,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Data file the sample histories come from (default: each model's training data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+impl From<ExportArgs> for ExportOptions {
+    fn from(a: ExportArgs) -> Self {
+        ExportOptions {
+            models: a.models,
+            out: a.out,
+            data: a.data,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The web-demo folder (with pkg/ and models/ inside).
+    #[arg(long, default_value = "web-demo")]
+    pub root: PathBuf,
+    /// Serve a fixed number of requests, then exit (for tests).
+    #[arg(long, hide = true)]
+    pub max_requests: Option<usize>,
+}
+
+impl From<ServeArgs> for ServeOptions {
+    fn from(a: ServeArgs) -> Self {
+        ServeOptions {
+            port: a.port,
+            root: a.root,
+            max_requests: a.max_requests,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Long CSV to take windows from (every series); default: the generated
+    /// sample data (5 stores x 20 products x 730 days), built in memory.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "all")]
+    pub model: ModelChoice,
+    /// Timed training steps per model type (after 3 untimed warm-up steps).
+    #[arg(long, default_value_t = 30)]
+    pub steps: usize,
+    /// Timed one-window forecasts per model type.
+    #[arg(long, default_value_t = 200)]
+    pub forecasts: usize,
+    /// Default 32 on CPU, 256 on CUDA (as in training).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long, default_value_t = 30)]
+    pub window: usize,
+    #[arg(long, default_value_t = 7)]
+    pub horizon: usize,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceChoice,
+}
+
+impl BenchArgs {
+    pub fn into_options(self) -> Result<BenchOptions> {
+        if self.steps == 0 || self.forecasts == 0 {
+            bail!("--steps and --forecasts must be at least 1");
+        }
+        if self.batch_size == Some(0) {
+            bail!("--batch-size must be at least 1");
+        }
+        Ok(BenchOptions {
+            data: self.data,
+            types: self.model.types(),
+            steps: self.steps,
+            forecasts: self.forecasts,
+            batch_size: self.batch_size,
+            window: self.window,
+            horizon: self.horizon,
+            device: self.device,
+        })
+    }
+}

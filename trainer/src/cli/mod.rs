@@ -1,0 +1,213 @@
+//! The `shoptrain` command line: clap types only, each converted into the
+//! validated options its command takes (`commands::*`). The enums users
+//! pick from are the shared ones (`shared`'s `clap` feature).
+
+mod forecast;
+mod train;
+
+pub use forecast::{BenchArgs, EvaluateArgs, ExportArgs, PredictArgs, ServeArgs};
+pub use train::{SelectionArgs, TrainArgs};
+
+use crate::commands::models::ListOptions;
+use crate::data::generate::GenOptions;
+use crate::registry::ListFilter;
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use shoptrain_shared::metadata::Status;
+use shoptrain_shared::naming::{Mode, ModelType};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shoptrain",
+    version,
+    about = "Train sales-forecasting models natively and export them for the browser"
+)]
+pub struct Cli {
+    /// Folder holding models, versions.json and models.db.
+    #[arg(
+        long,
+        global = true,
+        env = "SHOPTRAIN_MODELS_DIR",
+        default_value = "saved_models"
+    )]
+    pub models_dir: PathBuf,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bars or chatter on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate or inspect sales data.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Train models (mlstm, transformer, kan or all).
+    Train(TrainArgs),
+    /// Forecast the days after a data file's last date.
+    Predict(PredictArgs),
+    /// Rolling-origin backtest beside naive baselines.
+    Evaluate(EvaluateArgs),
+    /// The model registry.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Reconcile files with the SQLite index.
+    #[command(subcommand)]
+    Index(IndexCommand),
+    /// Copy models and a manifest for the browser runtime.
+    Export(ExportArgs),
+    /// Serve the web demo and exported models on 127.0.0.1.
+    Serve(ServeArgs),
+    /// Training throughput, forecast latency and peak memory per model type.
+    Bench(BenchArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Write deterministic synthetic pharmacy sales.
+    Gen {
+        #[arg(long, default_value = "data.csv")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        stores: usize,
+        #[arg(long, default_value_t = 20)]
+        products: usize,
+        #[arg(long, default_value_t = 730)]
+        days: usize,
+        /// First date (YYYY-MM-DD).
+        #[arg(long, default_value = "2023-01-01")]
+        start: String,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Series, date range, gaps and statistics of a CSV file.
+    Inspect { file: PathBuf },
+}
+
+/// The options of `data gen`, checked.
+pub fn gen_options(
+    stores: usize,
+    products: usize,
+    days: usize,
+    start: &str,
+    seed: u64,
+) -> Result<GenOptions> {
+    let start = chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d")
+        .with_context(|| format!("--start {start:?} is not a YYYY-MM-DD date"))?;
+    if stores == 0 || products == 0 || days == 0 {
+        bail!("--stores, --products and --days must be at least 1");
+    }
+    Ok(GenOptions {
+        stores,
+        products,
+        days,
+        start,
+        seed,
+    })
+}
+
+/// A model type, or all three.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ModelChoice {
+    Mlstm,
+    Transformer,
+    Kan,
+    All,
+}
+
+impl ModelChoice {
+    pub fn types(self) -> Vec<ModelType> {
+        match self {
+            ModelChoice::All => ModelType::ALL.to_vec(),
+            ModelChoice::Mlstm => vec![ModelType::Mlstm],
+            ModelChoice::Transformer => vec![ModelType::Transformer],
+            ModelChoice::Kan => vec![ModelType::Kan],
+        }
+    }
+
+    /// One type, or none for `all`.
+    pub fn single(self) -> Option<ModelType> {
+        match self.types().as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsCommand {
+    /// List models (newest version last).
+    List {
+        #[arg(long, value_enum)]
+        mode: Option<Mode>,
+        #[arg(long = "type", value_enum)]
+        model_type: Option<ModelChoice>,
+        #[arg(long)]
+        status: Option<String>,
+        /// Include soft-deleted models.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One model's row, metadata and epochs.
+    Show { model: String },
+    /// Soft-delete a model (hide it); --hard removes its files and row.
+    Delete {
+        prefix: String,
+        #[arg(long)]
+        hard: bool,
+    },
+    /// Named pointers to models (e.g. production).
+    #[command(subcommand)]
+    Alias(AliasCommand),
+    /// Metrics of several models side by side.
+    Compare { models: Vec<String> },
+}
+
+/// The filter of `models list`, with the status word checked.
+pub fn list_options(
+    mode: Option<Mode>,
+    model_type: Option<ModelChoice>,
+    status: Option<String>,
+    all: bool,
+) -> Result<ListOptions> {
+    let status = match status {
+        None => None,
+        Some(s) => Some(Status::parse(&s).with_context(|| {
+            format!("unknown status {s:?}; expected training, completed, failed or interrupted")
+        })?),
+    };
+    Ok(ListOptions {
+        filter: ListFilter {
+            mode,
+            model_type: model_type.and_then(ModelChoice::single),
+            status,
+            include_deleted: all,
+        },
+    })
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AliasCommand {
+    /// Point NAME at PREFIX (recorded in the alias history).
+    Set { name: String, prefix: String },
+    /// Remove NAME.
+    Rm { name: String },
+    /// Current aliases, and with --history every move.
+    List {
+        #[arg(long)]
+        history: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IndexCommand {
+    /// Report rows without files, files without rows and checksum mismatches.
+    Verify,
+    /// Rebuild models.db and versions.json from the metadata files.
+    Rebuild,
+}

@@ -1,0 +1,68 @@
+//! `shoptrain evaluate`: a rolling-origin backtest of a trained model on a
+//! data file, beside naive baselines.
+
+use super::predict::{open_model_and_series, ForecastOptions};
+use crate::output::{metrics_json, print_json, print_metrics_table};
+use anyhow::{bail, Result};
+use shoptrain_shared::features::Series;
+use shoptrain_shared::metrics::{moving_average, seasonal_naive, seasonal_naive_scale, Metrics};
+use std::path::Path;
+use std::time::Instant;
+
+/// The first `days` days of a series.
+fn head(series: &Series, days: usize) -> Series {
+    Series {
+        label: series.label.clone(),
+        dates: series.dates[..days].to_vec(),
+        columns: series.columns.clone(),
+        values: series.values.iter().map(|c| c[..days].to_vec()).collect(),
+    }
+}
+
+pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Result<()> {
+    let o = open_model_and_series(dir, opts)?;
+    let (w, h) = (o.forecaster.window(), o.forecaster.horizon());
+    let t = o.series.dates.len();
+    if windows == 0 {
+        bail!("--windows must be at least 1");
+    }
+    if t < w.max(7) + windows * h {
+        bail!(
+            "{} has {t} days; {windows} backtest windows of {h} days after a {w}-day history need {}",
+            o.series.label,
+            w.max(7) + windows * h
+        );
+    }
+    let sales: Vec<f32> = o.series.values[0].iter().map(|v| *v as f32).collect();
+    let first_origin = t - windows * h;
+    let scale = seasonal_naive_scale(&sales[..first_origin], 7);
+    let t0 = Instant::now();
+    let (mut actual, mut model, mut naive, mut avg) = (vec![], vec![], vec![], vec![]);
+    for k in 0..windows {
+        let origin = first_origin + k * h;
+        model.extend(o.forecaster.predict(&head(&o.series, origin))?.values);
+        naive.extend(seasonal_naive(&sales[..origin], h, 7));
+        avg.extend(moving_average(&sales[..origin], h, 7));
+        actual.extend_from_slice(&sales[origin..origin + h]);
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    o.reg
+        .log_prediction(&o.prefix, "evaluate", &o.data.sha256, h, seconds)?;
+    let rows = [
+        (o.prefix.as_str(), Metrics::compute(&actual, &model, scale)),
+        ("seasonal_naive_7", Metrics::compute(&actual, &naive, scale)),
+        ("moving_average_7", Metrics::compute(&actual, &avg, scale)),
+    ];
+    if json {
+        print_json(&serde_json::json!({
+            "series": o.series.label, "windows": windows, "horizon": h, "metrics": metrics_json(&rows)
+        }))
+    } else {
+        println!(
+            "rolling-origin backtest of {} on {}: {windows} windows x {h} days",
+            o.prefix, o.series.label
+        );
+        print_metrics_table(&rows);
+        Ok(())
+    }
+}

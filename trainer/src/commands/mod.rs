@@ -1,0 +1,12 @@
+//! One module per `shoptrain` subcommand. Each takes validated options (the
+//! command line converts into them in `cli`) and prints through `output`.
+
+pub mod bench;
+pub mod data;
+pub mod evaluate;
+pub mod export;
+pub mod index;
+pub mod models;
+pub mod predict;
+pub mod serve;
+pub mod train;

@@ -1,0 +1,111 @@
+//! `shoptrain train`: a fresh run per model type, a resumed run, or a
+//! fine-tuned new version.
+
+use crate::data::{load_csv, LoadedData};
+use crate::device::select_device;
+use crate::output::{print_json, print_train_report};
+use crate::registry::Registry;
+use crate::training::{prepare, resume, train_new, Start, TrainOptions, TrainReport};
+use anyhow::{Context, Result};
+use shoptrain_shared::bundle::read_weights;
+use shoptrain_shared::features::feature_names;
+use shoptrain_shared::naming::{Artifact, ModelType, Scope};
+use std::path::{Path, PathBuf};
+
+/// How a `train` command starts.
+#[derive(Debug, Clone)]
+pub enum TrainStart {
+    /// New versions of these types on this scope.
+    Fresh { scope: Scope, types: Vec<ModelType> },
+    /// Continue this interrupted run.
+    Resume(String),
+    /// A new version fine-tuned from this model (prefix or alias).
+    FineTune(String),
+}
+
+/// A checked `train` command.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    pub data: PathBuf,
+    /// Extra columns to use; all when `None`.
+    pub features: Option<Vec<String>>,
+    pub start: TrainStart,
+    pub opts: TrainOptions,
+}
+
+pub fn run(dir: &Path, req: TrainRequest, json: bool) -> Result<()> {
+    let data = load_csv(&req.data, req.features.as_deref())?;
+    let mut reports: Vec<TrainReport> = Vec::new();
+    let mut record = |report: TrainReport| {
+        if !json {
+            print_train_report(&report);
+        }
+        reports.push(report);
+    };
+    match &req.start {
+        TrainStart::Fresh { scope, types } => {
+            // every input (data, windows, device) is checked before the
+            // models directory is opened, so bad input leaves no file behind
+            let extra = &data.dataset.columns[1..];
+            let prepared = prepare(&data, scope, &feature_names(extra), &req.opts)?;
+            let device = select_device(req.opts.device)?;
+            let reg = Registry::open(dir)?;
+            for &t in types {
+                record(train_new(
+                    &reg,
+                    &data,
+                    t,
+                    &prepared,
+                    &device,
+                    &req.opts,
+                    Start::Fresh,
+                )?);
+            }
+        }
+        TrainStart::Resume(prefix) => {
+            let reg = Registry::open(dir)?;
+            record(resume(&reg, &data, prefix, &req.opts)?);
+        }
+        TrainStart::FineTune(parent) => record(fine_tune(dir, &data, parent, &req.opts)?),
+    }
+    if json {
+        print_json(&reports)?;
+    }
+    Ok(())
+}
+
+/// A new version of `parent`'s identifier, starting from its weights.
+fn fine_tune(
+    dir: &Path,
+    data: &LoadedData,
+    parent: &str,
+    opts: &TrainOptions,
+) -> Result<TrainReport> {
+    let reg = Registry::open(dir)?;
+    let parent = reg.resolve(parent)?;
+    let meta = reg.read_metadata(&parent)?;
+    let bytes = reg.read_artifact(&parent, Artifact::Weights)?;
+    let (weights, _) = read_weights(&bytes).with_context(|| format!("weights of {parent}"))?;
+    let scope = meta.versioned_name()?.name.scope;
+    let opts = TrainOptions {
+        window: meta.window,
+        horizon: meta.horizon,
+        ..opts.clone()
+    };
+    let prepared = prepare(data, &scope, &meta.features, &opts)?;
+    let device = select_device(opts.device)?;
+    let start = Start::FineTune {
+        parent: parent.clone(),
+        weights,
+        architecture: meta.architecture.clone(),
+    };
+    train_new(
+        &reg,
+        data,
+        meta.model_type,
+        &prepared,
+        &device,
+        &opts,
+        start,
+    )
+}

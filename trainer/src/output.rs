@@ -1,0 +1,216 @@
+//! Everything commands print: tables for people, JSON for programs.
+
+use crate::commands::bench::BenchRow;
+use crate::data::inspect::Inspection;
+use crate::registry::{AliasEvent, ModelRow};
+use crate::training::TrainReport;
+use anyhow::Result;
+use serde::Serialize;
+use shoptrain_shared::forecast::Forecast;
+use shoptrain_shared::metadata::{EpochRecord, ModelMetadata};
+use shoptrain_shared::metrics::Metrics;
+
+/// How `predict` prints a forecast.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Pretty JSON on stdout.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+pub fn print_inspection(report: &Inspection) {
+    println!("file      {}", report.path);
+    println!("sha256    {}", report.sha256);
+    println!("rows      {}", report.rows);
+    println!(
+        "series    {} ({} stores x {} products)",
+        report.series, report.stores, report.products
+    );
+    println!("dates     {} to {}", report.date_min, report.date_max);
+    println!(
+        "gaps      {} series miss {} days in all",
+        report.series_with_gaps, report.missing_days
+    );
+    println!(
+        "{:<14} {:>12} {:>12} {:>12}",
+        "column", "min", "mean", "max"
+    );
+    for c in &report.columns {
+        println!(
+            "{:<14} {:>12.3} {:>12.3} {:>12.3}",
+            c.name, c.min, c.mean, c.max
+        );
+    }
+}
+
+pub fn print_train_report(r: &TrainReport) {
+    let m = r.metrics.as_ref();
+    let naive = r.baselines.get("seasonal_naive_7").map(|b| b.mase);
+    println!(
+        "{} {} on {}: {} epochs (best {}), val RMSE {:.3} MAE {:.3} MASE {:.3} (seasonal naive {}), {:.0} windows/s",
+        r.prefix,
+        r.status.as_str(),
+        r.device,
+        r.epochs_run,
+        r.best_epoch.map_or("-".into(), |e| e.to_string()),
+        m.map_or(f64::NAN, |m| m.rmse),
+        m.map_or(f64::NAN, |m| m.mae),
+        m.map_or(f64::NAN, |m| m.mase),
+        naive.map_or("-".into(), |v| format!("{v:.3}")),
+        r.windows_per_second
+    );
+}
+
+pub fn print_forecast(prefix: &str, f: &Forecast, format: Format) -> Result<()> {
+    match format {
+        Format::Table => {
+            println!("{:<12} {:>10}", "date", "sales");
+            for (d, v) in f.dates.iter().zip(&f.values) {
+                println!("{:<12} {:>10.2}", d.to_string(), v);
+            }
+        }
+        Format::Csv => {
+            println!("date,sales");
+            for (d, v) in f.dates.iter().zip(&f.values) {
+                println!("{d},{v}");
+            }
+        }
+        Format::Json => {
+            let rows: Vec<_> = f
+                .dates
+                .iter()
+                .zip(&f.values)
+                .map(|(d, v)| serde_json::json!({"date": d.to_string(), "sales": v}))
+                .collect();
+            print_json(&serde_json::json!({"model": prefix, "forecast": rows}))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn print_metrics_table(rows: &[(&str, Metrics)]) {
+    println!(
+        "{:<34} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7}",
+        "forecast", "RMSE", "MAE", "MAPE%", "sMAPE%", "R2", "MASE"
+    );
+    for (name, m) in rows {
+        println!(
+            "{:<34} {:>9.3} {:>9.3} {:>8.2} {:>8.2} {:>7.3} {:>7.3}",
+            name, m.rmse, m.mae, m.mape, m.smape, m.r2, m.mase
+        );
+    }
+}
+
+/// Named metrics as one JSON object, name → metrics.
+pub fn metrics_json(rows: &[(&str, Metrics)]) -> serde_json::Map<String, serde_json::Value> {
+    rows.iter()
+        .map(|(n, m)| (n.to_string(), serde_json::to_value(m).unwrap_or_default()))
+        .collect()
+}
+
+pub fn print_model_rows(rows: &[ModelRow]) {
+    println!(
+        "{:<44} {:<11} {:<12} {:>9} {:>7}  created",
+        "prefix", "type", "status", "RMSE", "MASE"
+    );
+    for r in rows {
+        let metric = |k: &str| {
+            r.metrics
+                .as_ref()
+                .and_then(|m| m.get(k))
+                .and_then(|v| v.as_f64())
+                .map_or("-".to_string(), |v| format!("{v:.3}"))
+        };
+        println!(
+            "{:<44} {:<11} {:<12} {:>9} {:>7}  {}",
+            r.prefix,
+            r.model_type.as_str(),
+            r.status.as_str(),
+            metric("rmse"),
+            metric("mase"),
+            r.created_at
+        );
+    }
+}
+
+/// `models show` for people: the row, settings, data, epochs.
+pub fn print_model_details(
+    row: &ModelRow,
+    meta: Option<&ModelMetadata>,
+    epochs: &[EpochRecord],
+    predictions: i64,
+) {
+    print_model_rows(std::slice::from_ref(row));
+    if let Some(m) = meta {
+        println!(
+            "window {} horizon {} features {}",
+            m.window,
+            m.horizon,
+            m.features.join(",")
+        );
+        println!(
+            "data {} ({}), {} to {}",
+            m.data.path,
+            &m.data.sha256[..12.min(m.data.sha256.len())],
+            m.data.date_min,
+            m.data.date_max
+        );
+        if let Some(p) = &m.parent_prefix {
+            println!("fine-tuned from {p}");
+        }
+    }
+    for e in epochs {
+        println!(
+            "epoch {:>3}  train {:.5}  val {:.5}  {:.2}s",
+            e.epoch, e.train_loss, e.val_loss, e.seconds
+        );
+    }
+    println!("{predictions} predictions logged");
+}
+
+pub fn print_alias_history(events: &[AliasEvent]) {
+    for h in events {
+        println!(
+            "{} {} {} {} -> {} by {}",
+            h.at,
+            h.action,
+            h.alias,
+            h.previous.as_deref().unwrap_or("-"),
+            h.prefix.as_deref().unwrap_or("-"),
+            h.by
+        );
+    }
+}
+
+pub fn print_bench_table(rows: &[BenchRow]) {
+    println!(
+        "{:<12} {:>10} {:>16} {:>14} {:>14} {:>18} {:>13}",
+        "model",
+        "params",
+        "train windows/s",
+        "forecast p50",
+        "forecast p95",
+        "batched windows/s",
+        "peak RSS"
+    );
+    for r in rows {
+        println!(
+            "{:<12} {:>10} {:>16.0} {:>11.3} ms {:>11.3} ms {:>18.0} {:>9}",
+            r.model_type.to_string(),
+            r.parameters,
+            r.train_windows_per_second,
+            r.forecast_ms_p50,
+            r.forecast_ms_p95,
+            r.batched_windows_per_second,
+            r.peak_rss_mib
+                .map(|m| format!("{m:.0} MiB"))
+                .unwrap_or_else(|| "n/a".into()),
+        );
+    }
+}

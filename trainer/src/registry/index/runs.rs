@@ -1,0 +1,164 @@
+//! What a training run records as it goes (`epochs`, `checkpoints`), who
+//! owns it (`pid`, `host`, `status`), and the `predictions` log.
+
+use super::{now, Index};
+use anyhow::Result;
+use rusqlite::params;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use shoptrain_shared::metadata::{EpochRecord, Status};
+
+/// The two kinds of checkpoint file a run keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointKind {
+    /// The weights of the best validation epoch so far (one per run).
+    Best,
+    /// Weights and optimiser state after an epoch, to resume from.
+    Epoch,
+}
+
+impl CheckpointKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckpointKind::Best => "best",
+            CheckpointKind::Epoch => "epoch",
+        }
+    }
+}
+
+impl ToSql for CheckpointKind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for CheckpointKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value.as_str()? {
+            "best" => Ok(CheckpointKind::Best),
+            "epoch" => Ok(CheckpointKind::Epoch),
+            other => Err(FromSqlError::Other(
+                format!("unknown checkpoint kind {other:?} in the index").into(),
+            )),
+        }
+    }
+}
+
+/// One checkpoint file as the index records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointRow {
+    pub kind: CheckpointKind,
+    pub epoch: u32,
+    /// Relative to the models folder.
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub val_loss: Option<f64>,
+}
+
+impl Index {
+    pub fn add_epoch(&self, model_id: i64, e: &EpochRecord) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO epochs(model_id, epoch, train_loss, val_loss, lr, seconds) VALUES (?1,?2,?3,?4,?5,?6)",
+            params![model_id, e.epoch, e.train_loss, e.val_loss, e.lr, e.seconds],
+        )?;
+        Ok(())
+    }
+
+    pub fn add_checkpoint(&self, model_id: i64, c: &CheckpointRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO checkpoints(model_id, epoch, kind, path, bytes, sha256, val_loss)
+             VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            params![model_id, c.epoch, c.kind, c.path, c.bytes as i64, c.sha256, c.val_loss],
+        )?;
+        if c.kind == CheckpointKind::Best {
+            // only one best checkpoint exists at a time
+            self.conn.execute(
+                "DELETE FROM checkpoints WHERE model_id = ?1 AND kind = ?2 AND epoch != ?3",
+                params![model_id, CheckpointKind::Best, c.epoch],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn epochs(&self, model_id: i64) -> Result<Vec<EpochRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT epoch, train_loss, val_loss, lr, seconds FROM epochs WHERE model_id = ?1 ORDER BY epoch",
+        )?;
+        let rows = stmt.query_map([model_id], |r| {
+            Ok(EpochRecord {
+                epoch: r.get(0)?,
+                train_loss: r.get(1)?,
+                val_loss: r.get(2)?,
+                lr: r.get(3)?,
+                seconds: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// `(prefix, path, sha256)` of every checkpoint of a completed model. A
+    /// run that stopped mid-way may have rewritten a checkpoint file without
+    /// reaching its index row, so its checkpoints are not held to their rows.
+    pub fn completed_checkpoints(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.filename_prefix, c.path, c.sha256 FROM checkpoints c JOIN models m ON m.id = c.model_id
+             WHERE m.status = ?1 ORDER BY c.path",
+        )?;
+        let rows = stmt.query_map([Status::Completed], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn log_prediction(
+        &self,
+        model_id: i64,
+        kind: &str,
+        input_sha256: &str,
+        horizon: usize,
+        seconds: f64,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO predictions(model_id, at, input_sha256, horizon, output_path, seconds, kind) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)",
+            params![model_id, now(), input_sha256, horizon as i64, seconds, kind],
+        )?;
+        Ok(())
+    }
+
+    pub fn prediction_count(&self, model_id: i64) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM predictions WHERE model_id = ?1",
+            [model_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Rows still `training` on this host: `(prefix, pid)`.
+    pub fn training_rows(&self, host: &str) -> Result<Vec<(String, Option<u32>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT filename_prefix, pid FROM models WHERE status = ?1 AND (host = ?2 OR host IS NULL)",
+        )?;
+        let rows = stmt.query_map(params![Status::Training, host], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records which process now trains a row (a resumed run), so that other
+    /// commands do not take it for dead.
+    pub fn set_owner(&self, prefix: &str, pid: u32, host: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE models SET pid = ?2, host = ?3, updated_at = ?4 WHERE filename_prefix = ?1",
+            params![prefix, pid, host, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_status(&self, prefix: &str, status: Status, error: Option<&str>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE models SET status = ?2, error_message = COALESCE(?3, error_message), updated_at = ?4 WHERE filename_prefix = ?1",
+            params![prefix, status, error, now()],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+//! The metadata a run starts with and the final artifacts it ends with.
+
+use super::scoring::{baselines, forecast_windows, score};
+use super::{Prepared, Start, TrainOptions, TrainReport};
+use crate::data::LoadedData;
+use crate::registry::{host_name, now, user_name, Registry};
+use anyhow::Result;
+use candle_core::{Device, Tensor};
+use shoptrain_shared::bundle::header;
+use shoptrain_shared::forecast::Forecaster;
+use shoptrain_shared::metadata::{
+    DataInfo, HostInfo, ModelMetadata, ScopeIds, Status, TrainingInfo, SCHEMA_VERSION,
+};
+use shoptrain_shared::models::ModelConfig;
+use shoptrain_shared::naming::VersionedName;
+use std::collections::BTreeMap;
+
+fn host_info(device: &str) -> HostInfo {
+    HostInfo {
+        user: user_name(),
+        host: host_name(),
+        os: std::env::consts::OS.to_string(),
+        device_name: device.to_string(),
+        shoptrain_version: env!("CARGO_PKG_VERSION").to_string(),
+        candle_version: shoptrain_shared::CANDLE_VERSION.to_string(),
+    }
+}
+
+fn data_info(data: &LoadedData, p: &Prepared, opts: &TrainOptions) -> DataInfo {
+    DataInfo {
+        path: data.path.clone(),
+        sha256: data.sha256.clone(),
+        date_min: data.date_min.to_string(),
+        date_max: data.date_max.to_string(),
+        rows: data.dataset.rows.len(),
+        series: p.series,
+        fill: opts.fill.as_str().to_string(),
+    }
+}
+
+/// What a new run records before its first epoch.
+pub struct RunSetup<'a> {
+    pub name: VersionedName,
+    pub architecture: ModelConfig,
+    pub batch_size: usize,
+    pub device_name: &'a str,
+    pub start: &'a Start,
+}
+
+/// The metadata of a run that is about to train.
+pub fn new_metadata(
+    data: &LoadedData,
+    p: &Prepared,
+    opts: &TrainOptions,
+    setup: RunSetup,
+) -> Result<ModelMetadata> {
+    let scope = &p.scope;
+    Ok(ModelMetadata {
+        schema_version: SCHEMA_VERSION,
+        prefix: setup.name.prefix(),
+        model_identifier: setup.name.name.identifier(),
+        mode: scope.mode(),
+        scope: scope.token()?,
+        scope_ids: ScopeIds {
+            product: scope.product_id().map(str::to_string),
+            store: scope.store_id().map(str::to_string),
+        },
+        model_type: setup.name.name.model_type,
+        version: setup.name.version,
+        status: Status::Training,
+        created_at: now(),
+        finished_at: None,
+        architecture: setup.architecture,
+        training: TrainingInfo {
+            config: opts.config.clone(),
+            epochs_run: 0,
+            batch_size: setup.batch_size,
+            device: setup.device_name.to_string(),
+            duration_seconds: 0.0,
+            best_epoch: None,
+            best_val_loss: None,
+            train_windows: p.train.count,
+            val_windows: p.val.count,
+        },
+        data: data_info(data, p, opts),
+        features: p.features.clone(),
+        normalization: p.normalization.clone(),
+        window: opts.window,
+        horizon: opts.horizon,
+        metrics: None,
+        baselines: BTreeMap::new(),
+        history: Vec::new(),
+        weights_sha256: None,
+        parent_prefix: match setup.start {
+            Start::FineTune { parent, .. } => Some(parent.clone()),
+            Start::Fresh => None,
+        },
+        host: host_info(setup.device_name),
+        error_message: None,
+        deleted_at: None,
+    })
+}
+
+/// Scores the best weights through the same `Forecaster` the browser uses,
+/// then has the registry write the final artifacts.
+pub fn finish(
+    reg: &Registry,
+    meta: &mut ModelMetadata,
+    p: &Prepared,
+    best: &[(String, Tensor)],
+    elapsed_seconds: f64,
+) -> Result<()> {
+    let forecaster =
+        Forecaster::from_tensors(meta.clone(), best.iter().cloned().collect(), Device::Cpu)?;
+    let predicted = forecast_windows(&forecaster, &p.val)?;
+    meta.metrics = Some(score(
+        &p.val.y_raw,
+        &predicted,
+        meta.horizon,
+        &p.val_mase_scale,
+    ));
+    meta.baselines = baselines(p, meta.horizon);
+    meta.training.duration_seconds += elapsed_seconds;
+    reg.complete_run(meta, best, header(&meta.prefix, meta.model_type))
+}
+
+impl TrainReport {
+    pub fn new(meta: &ModelMetadata, train_windows: usize, windows_per_second: f64) -> Self {
+        TrainReport {
+            prefix: meta.prefix.clone(),
+            status: meta.status,
+            epochs_run: meta.training.epochs_run,
+            best_epoch: meta.training.best_epoch,
+            best_val_loss: meta.training.best_val_loss,
+            metrics: meta.metrics.clone(),
+            baselines: meta.baselines.clone(),
+            device: meta.training.device.clone(),
+            seconds: meta.training.duration_seconds,
+            train_windows,
+            windows_per_second,
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! `shoptrain train`: data → windows → model → AdamW with early stopping →
+//! the artifacts of ARCHITECTURE.md (Artifacts), written through the
+//! `Registry` so files and index stay in step.
+
+mod artifacts;
+mod checkpoint;
+mod prepare;
+mod run;
+mod scoring;
+
+pub use checkpoint::RunState;
+pub use prepare::{prepare, Prepared};
+pub use run::train_step;
+pub use scoring::{forecast_windows, score, EVAL_BATCH};
+
+use crate::data::LoadedData;
+use crate::device::{default_batch_size, select_device, DeviceChoice};
+use crate::registry::Registry;
+use anyhow::{bail, Result};
+use artifacts::{new_metadata, RunSetup};
+use candle_core::{Device, Tensor};
+use checkpoint::{latest_epoch_checkpoint, resume_best_weights};
+use run::{Run, StartState};
+use shoptrain_shared::features::{Fill, NormChoice};
+use shoptrain_shared::metadata::{ModelMetadata, Status, TrainConfig};
+use shoptrain_shared::metrics::Metrics;
+use shoptrain_shared::models::ModelConfig;
+use shoptrain_shared::naming::{ModelName, ModelType, VersionedName};
+use std::collections::{BTreeMap, HashMap};
+
+/// Everything `train` needs besides the data: the recorded settings
+/// (`config`) and how this run uses the machine.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub config: TrainConfig,
+    /// Default 32 on CPU, 256 on CUDA.
+    pub batch_size: Option<usize>,
+    pub window: usize,
+    pub horizon: usize,
+    pub device: DeviceChoice,
+    pub fill: Fill,
+    pub norm: NormChoice,
+    pub quiet: bool,
+    /// Fault injection for tests: exit abruptly after this epoch's checkpoint.
+    pub halt_after_epoch: Option<u32>,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            config: TrainConfig::default(),
+            batch_size: None,
+            window: 30,
+            horizon: 7,
+            device: DeviceChoice::Auto,
+            fill: Fill::Zero,
+            norm: NormChoice::Instance,
+            quiet: true,
+            halt_after_epoch: None,
+        }
+    }
+}
+
+/// Where a run starts from.
+pub enum Start {
+    /// Fresh weights from the seed.
+    Fresh,
+    /// Weights of a parent model (`--from`).
+    FineTune {
+        parent: String,
+        weights: HashMap<String, Tensor>,
+        architecture: ModelConfig,
+    },
+}
+
+/// What a finished run reports.
+#[derive(Debug, serde::Serialize)]
+pub struct TrainReport {
+    pub prefix: String,
+    pub status: Status,
+    pub epochs_run: u32,
+    pub best_epoch: Option<u32>,
+    pub best_val_loss: Option<f64>,
+    pub metrics: Option<Metrics>,
+    pub baselines: BTreeMap<String, Metrics>,
+    pub device: String,
+    pub seconds: f64,
+    pub train_windows: usize,
+    pub windows_per_second: f64,
+}
+
+/// Trains a new version of `model_type` on the prepared windows. The caller
+/// prepares the data and picks the device first, so that bad input fails
+/// before any file is written.
+pub fn train_new(
+    reg: &Registry,
+    data: &LoadedData,
+    model_type: ModelType,
+    prepared: &Prepared,
+    (device, device_name): &(Device, String),
+    opts: &TrainOptions,
+    start: Start,
+) -> Result<TrainReport> {
+    let name = ModelName::new(prepared.scope.clone(), model_type);
+    let version = reg.reserve_version(&name.identifier())?;
+    let architecture = match &start {
+        Start::FineTune { architecture, .. } => architecture.clone(),
+        Start::Fresh => ModelConfig::default_for(
+            model_type,
+            prepared.features.len(),
+            opts.window,
+            opts.horizon,
+        ),
+    };
+    let setup = RunSetup {
+        name: VersionedName::new(name, version),
+        architecture,
+        batch_size: opts
+            .batch_size
+            .unwrap_or_else(|| default_batch_size(device)),
+        device_name,
+        start: &start,
+    };
+    let mut meta = new_metadata(data, prepared, opts, setup)?;
+    let run_id = reg.begin_run(&meta, &data.dataset.columns)?;
+    let weights = match start {
+        Start::Fresh => None,
+        Start::FineTune { weights, .. } => Some(weights),
+    };
+    let start = StartState {
+        weights,
+        ..StartState::default()
+    };
+    execute_and_record(reg, &mut meta, run_id, prepared, device, opts, start)
+}
+
+/// Continues an interrupted run from its latest epoch checkpoint, with the
+/// settings it recorded.
+pub fn resume(
+    reg: &Registry,
+    data: &LoadedData,
+    prefix: &str,
+    opts: &TrainOptions,
+) -> Result<TrainReport> {
+    let mut meta = reg.read_metadata(prefix)?;
+    if meta.status == Status::Completed {
+        bail!("{prefix} already completed; train a new version instead of resuming it");
+    }
+    if meta.data.sha256 != data.sha256 {
+        bail!(
+            "{} (sha256 {}) is not the data {prefix} was trained on (sha256 {}, {}); pass the original file with --data",
+            data.path, data.sha256, meta.data.sha256, meta.data.path
+        );
+    }
+    let resumed = latest_epoch_checkpoint(reg, prefix)?;
+    let run_opts = TrainOptions {
+        config: meta.training.config.clone(),
+        batch_size: Some(meta.training.batch_size),
+        window: meta.window,
+        horizon: meta.horizon,
+        norm: meta.normalization.choice(),
+        fill: Fill::from_recorded(&meta.data.fill),
+        ..opts.clone()
+    };
+    let scope = meta.versioned_name()?.name.scope;
+    let prepared = prepare(data, &scope, &meta.features, &run_opts)?;
+    let (device, _) = select_device(opts.device)?;
+    let run_id = reg.take_over_run(&mut meta)?;
+    let best = resume_best_weights(reg, prefix, &resumed)?;
+    let start = StartState {
+        state: resumed.state,
+        weights: Some(resumed.weights),
+        opt_state: Some(resumed.opt_state),
+        best,
+    };
+    execute_and_record(reg, &mut meta, run_id, &prepared, &device, &run_opts, start)
+}
+
+/// Runs training; on error marks the run failed (file and index) and
+/// returns the error.
+fn execute_and_record(
+    reg: &Registry,
+    meta: &mut ModelMetadata,
+    run_id: i64,
+    prepared: &Prepared,
+    device: &Device,
+    opts: &TrainOptions,
+    start: StartState,
+) -> Result<TrainReport> {
+    let run = Run {
+        reg,
+        run_id,
+        prepared,
+        device,
+        opts,
+    };
+    run.execute(meta, start).map_err(|e| {
+        reg.fail_run(meta, &e);
+        e.context(format!("training {} failed", meta.prefix))
+    })
+}

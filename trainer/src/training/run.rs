@@ -1,0 +1,281 @@
+//! The epoch loop: shuffled mini-batches, validation, early stopping and
+//! checkpoints, from fresh, fine-tuned or resumed weights.
+
+use super::artifacts::finish;
+use super::checkpoint::{best_header, RunState};
+use super::scoring::EVAL_BATCH;
+use super::{Prepared, TrainOptions, TrainReport};
+use crate::optim::AdamW;
+use crate::registry::{Checkpoint, CheckpointKind, Registry};
+use crate::seeded_vars::{named_vars, seeded_var_builder, stream_seed};
+use anyhow::{bail, Context, Result};
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::VarMap;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use shoptrain_shared::bundle::header;
+use shoptrain_shared::metadata::{EpochRecord, ModelMetadata};
+use shoptrain_shared::models::{Model, Noise};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// One optimiser step on a batch (dropout on); returns the detached MSE loss.
+/// Shared by training and `shoptrain bench`, so the bench times the real step.
+pub fn train_step(
+    model: &Model,
+    opt: &mut AdamW,
+    x: &Tensor,
+    y: &Tensor,
+    noise: &Noise,
+) -> Result<Tensor> {
+    let pred = model.forward(x, Some(noise))?;
+    let loss = candle_nn::loss::mse(&pred, y)?;
+    opt.backward_step(&loss)?;
+    Ok(loss.detach())
+}
+
+/// Where a run's weights and progress start.
+#[derive(Default)]
+pub struct StartState {
+    pub state: RunState,
+    /// Starting weights (fine-tune or resume); fresh seeded weights if none.
+    pub weights: Option<HashMap<String, Tensor>>,
+    pub opt_state: Option<HashMap<String, Tensor>>,
+    /// Weights of the best epoch so far (resume).
+    pub best: Option<Vec<(String, Tensor)>>,
+}
+
+/// Everything a run reads besides its metadata.
+pub struct Run<'a> {
+    pub reg: &'a Registry,
+    pub run_id: i64,
+    pub prepared: &'a Prepared,
+    pub device: &'a Device,
+    pub opts: &'a TrainOptions,
+}
+
+/// The windows on the device.
+struct DeviceData {
+    x_train: Tensor,
+    y_train: Tensor,
+    x_val: Tensor,
+    y_val: Tensor,
+}
+
+fn progress_bar(opts: &TrainOptions, meta: &ModelMetadata, epoch: u32) -> indicatif::ProgressBar {
+    if opts.quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(meta.training.config.epochs as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:30}] epoch {pos}/{len} {msg} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(meta.prefix.clone());
+    bar.set_position(epoch as u64);
+    bar
+}
+
+/// Copies `weights` into the model's variables, checking names and shapes.
+fn load_weights(
+    vars: &[(String, Var)],
+    weights: &HashMap<String, Tensor>,
+    device: &Device,
+) -> Result<()> {
+    for (name, var) in vars {
+        let t = weights
+            .get(name)
+            .with_context(|| format!("starting weights lack tensor {name}"))?;
+        if t.dims() != var.dims() {
+            bail!(
+                "starting weights give {name} shape {:?}, the model needs {:?}",
+                t.dims(),
+                var.dims()
+            );
+        }
+        var.set(&t.to_device(device)?)?;
+    }
+    Ok(())
+}
+
+fn snapshot(vars: &[(String, Var)], device: &Device) -> Result<Vec<(String, Tensor)>> {
+    vars.iter()
+        .map(|(n, v)| Ok((n.clone(), v.as_tensor().to_device(device)?)))
+        .collect()
+}
+
+impl Run<'_> {
+    fn device_data(&self, meta: &ModelMetadata) -> Result<DeviceData> {
+        let (w, f, h) = (meta.window, meta.features.len(), meta.horizon);
+        let (train, val, device) = (&self.prepared.train, &self.prepared.val, self.device);
+        Ok(DeviceData {
+            x_train: Tensor::from_slice(&train.x, (train.count, w, f), device)?,
+            y_train: Tensor::from_slice(&train.y, (train.count, h), device)?,
+            x_val: Tensor::from_slice(&val.x, (val.count, w, f), device)?,
+            y_val: Tensor::from_slice(&val.y, (val.count, h), device)?,
+        })
+    }
+
+    /// Trains until the epochs run out or patience does, then scores and
+    /// writes the final artifacts.
+    pub fn execute(&self, meta: &mut ModelMetadata, start: StartState) -> Result<TrainReport> {
+        let started = Instant::now();
+        let varmap = VarMap::new();
+        let seed = meta.training.config.seed;
+        let model = Model::new(
+            &meta.architecture,
+            seeded_var_builder(&varmap, seed, self.device),
+        )?;
+        let vars = named_vars(&varmap);
+        if let Some(weights) = &start.weights {
+            load_weights(&vars, weights, self.device)?;
+        }
+        let config = &meta.training.config;
+        let mut opt = AdamW::new(vars.clone(), config.lr, config.weight_decay)?;
+        if let Some(state) = &start.opt_state {
+            opt.load_state(state, start.state.step)?;
+        }
+        let data = self.device_data(meta)?;
+        let bar = progress_bar(self.opts, meta, start.state.epoch);
+        let (mut state, mut best) = (start.state, start.best);
+        let train_started = Instant::now();
+        let mut windows_seen = 0usize;
+        while state.epoch < meta.training.config.epochs {
+            let epoch = state.epoch + 1;
+            let t0 = Instant::now();
+            let train_loss = self.train_epoch(&model, &mut opt, &data, meta, epoch)?;
+            windows_seen += self.prepared.train.count;
+            let val_loss = self.validation_loss(&model, &data)?;
+            if !train_loss.is_finite() || !val_loss.is_finite() {
+                bail!("loss became non-finite at epoch {epoch} (train {train_loss}, val {val_loss}); try a lower --lr");
+            }
+            let record = EpochRecord {
+                epoch,
+                train_loss,
+                val_loss,
+                lr: opt.lr,
+                seconds: t0.elapsed().as_secs_f64(),
+            };
+            self.reg.record_epoch(self.run_id, &record)?;
+            let improved = state.record(record, opt.step);
+            self.save_checkpoints(meta, &vars, &opt, &state, improved, &mut best)?;
+            bar.set_message(format!("train {train_loss:.4} val {val_loss:.4}"));
+            bar.set_position(epoch as u64);
+            if self.opts.halt_after_epoch == Some(epoch) {
+                // fault injection: die like a killed process, leaving the run mid-way
+                std::process::exit(86);
+            }
+            if state.bad_epochs >= meta.training.config.patience {
+                break;
+            }
+        }
+        bar.finish_and_clear();
+        let train_seconds = train_started.elapsed().as_secs_f64();
+        let best = best.context("training ran no epoch (is --epochs 0?)")?;
+        meta.training.epochs_run = state.epoch;
+        meta.training.best_epoch = state.best_epoch;
+        meta.training.best_val_loss = state.best_val_loss;
+        meta.history = state.history;
+        finish(
+            self.reg,
+            meta,
+            self.prepared,
+            &best,
+            started.elapsed().as_secs_f64(),
+        )?;
+        let per_second = windows_seen as f64 / train_seconds.max(1e-9);
+        Ok(TrainReport::new(
+            meta,
+            self.prepared.train.count,
+            per_second,
+        ))
+    }
+
+    /// One pass over the shuffled training windows; returns the mean loss.
+    fn train_epoch(
+        &self,
+        model: &Model,
+        opt: &mut AdamW,
+        data: &DeviceData,
+        meta: &ModelMetadata,
+        epoch: u32,
+    ) -> Result<f64> {
+        let seed = meta.training.config.seed;
+        let n_train = self.prepared.train.count;
+        let mut order: Vec<u32> = (0..n_train as u32).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(
+            seed,
+            &format!("shuffle{epoch}"),
+        )));
+        let noise = Noise::new(stream_seed(seed, &format!("dropout{epoch}")));
+        let mut total = Tensor::zeros((), DType::F32, self.device)?;
+        for chunk in order.chunks(meta.training.batch_size.max(1)) {
+            let idx = Tensor::from_slice(chunk, chunk.len(), self.device)?;
+            let xb = data.x_train.index_select(&idx, 0)?;
+            let yb = data.y_train.index_select(&idx, 0)?;
+            let loss = train_step(model, opt, &xb, &yb, &noise)?;
+            // accumulated on the device: read back once per epoch, not per step
+            total = (total + (loss * chunk.len() as f64)?)?;
+        }
+        Ok(total.to_scalar::<f32>()? as f64 / n_train.max(1) as f64)
+    }
+
+    fn validation_loss(&self, model: &Model, data: &DeviceData) -> Result<f64> {
+        let count = self.prepared.val.count;
+        let mut total = 0.0f64;
+        for start in (0..count).step_by(EVAL_BATCH) {
+            let n = (count - start).min(EVAL_BATCH);
+            let pred = model.forward(&data.x_val.narrow(0, start, n)?, None)?;
+            let y = data.y_val.narrow(0, start, n)?;
+            total += candle_nn::loss::mse(&pred, &y)?.to_scalar::<f32>()? as f64 * n as f64;
+        }
+        Ok(total / count.max(1) as f64)
+    }
+
+    /// The epoch checkpoint (when due) goes first: a run killed before the
+    /// best checkpoint is written still has this epoch's weights on disk.
+    fn save_checkpoints(
+        &self,
+        meta: &ModelMetadata,
+        vars: &[(String, Var)],
+        opt: &AdamW,
+        state: &RunState,
+        improved: bool,
+        best: &mut Option<Vec<(String, Tensor)>>,
+    ) -> Result<()> {
+        let (epoch, every) = (state.epoch, meta.training.config.checkpoint_every);
+        let val_loss = state.history.last().map(|r| r.val_loss);
+        if every > 0 && epoch.is_multiple_of(every) {
+            let mut tensors = snapshot(vars, self.device)?;
+            tensors.extend(opt.state());
+            let checkpoint = Checkpoint {
+                kind: CheckpointKind::Epoch,
+                epoch,
+                tensors: &tensors,
+                header: state.epoch_header(header(&meta.prefix, meta.model_type))?,
+                val_loss,
+            };
+            self.reg
+                .save_checkpoint(self.run_id, &meta.prefix, checkpoint)?;
+        }
+        if improved {
+            let weights = snapshot(vars, &Device::Cpu)?;
+            let val = val_loss.unwrap_or(f64::NAN);
+            let checkpoint = Checkpoint {
+                kind: CheckpointKind::Best,
+                epoch,
+                tensors: &weights,
+                header: best_header(header(&meta.prefix, meta.model_type), epoch, val),
+                val_loss,
+            };
+            self.reg
+                .save_checkpoint(self.run_id, &meta.prefix, checkpoint)?;
+            *best = Some(weights);
+        }
+        Ok(())
+    }
+}
