@@ -40,6 +40,30 @@ impl Status {
     }
 }
 
+/// What training minimises, on normalised sales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Loss {
+    /// Mean squared error (what models trained before this option used).
+    #[default]
+    Mse,
+    /// Mean absolute error: what MASE scores.
+    Mae,
+    /// Squared below 1, absolute above: MSE's smooth start, MAE's robustness.
+    Huber,
+}
+
+impl Loss {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Loss::Mse => "mse",
+            Loss::Mae => "mae",
+            Loss::Huber => "huber",
+        }
+    }
+}
+
 /// The training settings a user chooses: parsed from the command line
 /// (`clap` feature), used by the training loop and recorded in the metadata
 /// as they were, so one type carries them the whole way.
@@ -64,6 +88,10 @@ pub struct TrainConfig {
     /// Write an epoch checkpoint (with optimiser state) every N epochs; 0 = never.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 1))]
     pub checkpoint_every: u32,
+    /// What training minimises (and early stopping watches).
+    #[serde(default)]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = Loss::Mse))]
+    pub loss: Loss,
 }
 
 impl Default for TrainConfig {
@@ -76,6 +104,7 @@ impl Default for TrainConfig {
             patience: 10,
             val_ratio: 0.2,
             checkpoint_every: 1,
+            loss: Loss::Mse,
         }
     }
 }
@@ -177,6 +206,9 @@ pub struct ModelMetadata {
     /// The same metrics for naive forecasts on the same validation windows.
     #[serde(default)]
     pub baselines: std::collections::BTreeMap<String, Metrics>,
+    /// Baselines that could not be computed (e.g. ETS that failed to fit), and why.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub baseline_errors: std::collections::BTreeMap<String, String>,
     pub history: Vec<EpochRecord>,
     pub weights_sha256: Option<String>,
     pub parent_prefix: Option<String>,

@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let (opts, windows) = args.into_options();
             commands::evaluate::run(dir, &opts, windows, json)
         }
+        Command::Backtest(args) => commands::backtest::run(args.into_request(quiet || json)?, json),
         Command::Models(cmd) => models(dir, cmd, json),
         Command::Index(IndexCommand::Verify) => commands::index::verify(dir, json),
         Command::Index(IndexCommand::Rebuild) => commands::index::rebuild(dir, json),

@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod atomic;
+pub mod backtest;
+pub mod baselines;
 pub mod cli;
 pub mod commands;
 pub mod data;

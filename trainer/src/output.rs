@@ -1,5 +1,7 @@
 //! Everything commands print: tables for people, JSON for programs.
 
+use crate::backtest::{BacktestReport, MeanScore, Refit, Score};
+use crate::baselines::{ETS, SEASONAL_NAIVE};
 use crate::commands::bench::BenchRow;
 use crate::data::inspect::Inspection;
 use crate::registry::{AliasEvent, ModelRow};
@@ -51,9 +53,13 @@ pub fn print_inspection(report: &Inspection) {
 
 pub fn print_train_report(r: &TrainReport) {
     let m = r.metrics.as_ref();
-    let naive = r.baselines.get("seasonal_naive_7").map(|b| b.mase);
+    let mase_of = |name: &str| {
+        r.baselines
+            .get(name)
+            .map_or("-".into(), |b| format!("{:.3}", b.mase))
+    };
     println!(
-        "{} {} on {}: {} epochs (best {}), val RMSE {:.3} MAE {:.3} MASE {:.3} (seasonal naive {}), {:.0} windows/s",
+        "{} {} on {}: {} epochs (best {}), val RMSE {:.3} MAE {:.3} MASE {:.3} (seasonal naive {}, ETS {}), {:.0} windows/s",
         r.prefix,
         r.status.as_str(),
         r.device,
@@ -62,9 +68,13 @@ pub fn print_train_report(r: &TrainReport) {
         m.map_or(f64::NAN, |m| m.rmse),
         m.map_or(f64::NAN, |m| m.mae),
         m.map_or(f64::NAN, |m| m.mase),
-        naive.map_or("-".into(), |v| format!("{v:.3}")),
+        mase_of(SEASONAL_NAIVE),
+        mase_of(ETS),
         r.windows_per_second
     );
+    for (name, why) in &r.baseline_errors {
+        println!("  {name}: {why}");
+    }
 }
 
 pub fn print_forecast(prefix: &str, f: &Forecast, format: Format) -> Result<()> {
@@ -212,5 +222,63 @@ pub fn print_bench_table(rows: &[BenchRow]) {
                 .map(|m| format!("{m:.0} MiB"))
                 .unwrap_or_else(|| "n/a".into()),
         );
+    }
+}
+
+/// One block per measure: a row per series, a column per forecaster, then
+/// the mean over series.
+pub fn print_backtest(r: &BacktestReport) {
+    println!(
+        "backtest of {}: {} series, {} origins x {} days, models trained {}",
+        r.data,
+        r.series.len(),
+        r.origins,
+        r.horizon,
+        match r.refit {
+            Refit::Once => "once before the first origin",
+            Refit::Each => "at each origin",
+        }
+    );
+    let names: Vec<&String> = r.mean.keys().collect();
+    let width = r
+        .series
+        .iter()
+        .map(|s| s.series.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    type Pick = fn(&Score) -> f64;
+    type PickMean = fn(&MeanScore) -> f64;
+    let blocks: [(&str, Pick, PickMean); 3] = [
+        ("MASE", |s| s.mase, |m| m.mase),
+        ("sMAPE %", |s| s.smape, |m| m.smape),
+        ("RMSE", |s| s.rmse, |m| m.rmse),
+    ];
+    for (title, pick, pick_mean) in blocks {
+        print!("\n{title:<width$}");
+        for n in &names {
+            print!(" {:>16}", n);
+        }
+        println!();
+        for s in &r.series {
+            print!("{:<width$}", s.series);
+            for n in &names {
+                let v = s.scores.get(*n).map_or(f64::NAN, pick);
+                print!(" {:>16.3}", v);
+            }
+            println!();
+        }
+        print!("{:<width$}", "mean");
+        for n in &names {
+            print!(" {:>16.3}", pick_mean(&r.mean[*n]));
+        }
+        println!();
+    }
+    for s in &r.series {
+        for (name, score) in &s.scores {
+            if let Some(e) = &score.error {
+                println!("{}: {name} has no score: {e}", s.series);
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@
     reason = "integration test code"
 )]
 
+mod backtest;
 mod bad_input;
 mod bench;
 mod concurrency;

@@ -18,6 +18,10 @@ pub struct KanConfig {
     pub grid_size: usize,
     pub spline_order: usize,
     pub grid_range: [f64; 2],
+    /// The network forecasts a correction to last week's sales (see
+    /// `super::last_week`); absent in models trained without it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub last_week_base: bool,
 }
 
 impl KanConfig {
@@ -30,6 +34,7 @@ impl KanConfig {
             grid_size: 5,
             spline_order: 3,
             grid_range: [-3.0, 3.0],
+            last_week_base: false,
         }
     }
 

@@ -26,6 +26,10 @@ pub struct MlstmConfig {
     /// Width of the feed-forward in the transformer layer after the blocks.
     pub ff: usize,
     pub dropout: f32,
+    /// The network forecasts a correction to last week's sales (see
+    /// `super::last_week`); absent in models trained without it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub last_week_base: bool,
 }
 
 impl MlstmConfig {
@@ -39,6 +43,7 @@ impl MlstmConfig {
             blocks: 2,
             ff: 128,
             dropout: 0.1,
+            last_week_base: false,
         }
     }
 }

@@ -68,32 +68,115 @@ impl ModelConfig {
     pub fn horizon(&self) -> usize {
         self.dims().2
     }
+
+    /// Whether the network corrects last week's sales (see [`last_week`]).
+    pub fn last_week_base(&self) -> bool {
+        match self {
+            ModelConfig::Mlstm(c) => c.last_week_base,
+            ModelConfig::Transformer(c) => c.last_week_base,
+            ModelConfig::Kan(c) => c.last_week_base,
+        }
+    }
+
+    /// The same architecture with the last-week base on or off (on only
+    /// where the window holds a week).
+    pub fn with_last_week_base(mut self, on: bool) -> ModelConfig {
+        let on = on && self.window() >= WEEK;
+        match &mut self {
+            ModelConfig::Mlstm(c) => c.last_week_base = on,
+            ModelConfig::Transformer(c) => c.last_week_base = on,
+            ModelConfig::Kan(c) => c.last_week_base = on,
+        }
+        self
+    }
+}
+
+/// Days of the seasonal cycle the last-week base repeats.
+pub const WEEK: usize = 7;
+
+/// Normalised sales (feature 0) of the window's last week, repeated over
+/// the horizon: `[batch, window, features]` → `[batch, horizon]`. With it
+/// as the base, an untrained network already forecasts "same day last
+/// week", and training learns only what to change.
+pub fn last_week(x: &Tensor, horizon: usize) -> Result<Tensor> {
+    let (_, t, _) = x.dims3()?;
+    let idx: Vec<u32> = (0..horizon).map(|h| (t - WEEK + h % WEEK) as u32).collect();
+    let idx = Tensor::from_vec(idx, horizon, x.device())?;
+    x.narrow(2, 0, 1)?
+        .squeeze(2)?
+        .contiguous()?
+        .index_select(&idx, 1)
 }
 
 #[derive(Debug, Clone)]
-pub enum Model {
+enum Network {
     Mlstm(MlstmForecaster),
     Transformer(TransformerForecaster),
     Kan(KanForecaster),
 }
 
+/// A forecaster network and, when its config says so, the last-week base
+/// it corrects.
+#[derive(Debug, Clone)]
+pub struct Model {
+    network: Network,
+    /// `Some(horizon)` when the output is added to [`last_week`].
+    last_week_base: Option<usize>,
+}
+
 impl Model {
     /// Builds the model, reading (or creating) its weights through `vb`.
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Model> {
-        Ok(match cfg {
-            ModelConfig::Mlstm(c) => Model::Mlstm(MlstmForecaster::new(c, vb)?),
-            ModelConfig::Transformer(c) => Model::Transformer(TransformerForecaster::new(c, vb)?),
-            ModelConfig::Kan(c) => Model::Kan(KanForecaster::new(c, vb)?),
+        let network = match cfg {
+            ModelConfig::Mlstm(c) => Network::Mlstm(MlstmForecaster::new(c, vb)?),
+            ModelConfig::Transformer(c) => Network::Transformer(TransformerForecaster::new(c, vb)?),
+            ModelConfig::Kan(c) => Network::Kan(KanForecaster::new(c, vb)?),
+        };
+        Ok(Model {
+            network,
+            last_week_base: cfg.last_week_base().then(|| cfg.horizon()),
         })
     }
 
     /// `x`: `[batch, window, features]` → `[batch, horizon]`. Pass `noise`
     /// while training (dropout on), `None` to forecast.
     pub fn forward(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
-        match self {
-            Model::Mlstm(m) => m.forward(x, noise),
-            Model::Transformer(m) => m.forward(x, noise),
-            Model::Kan(m) => m.forward(x),
+        let out = match &self.network {
+            Network::Mlstm(m) => m.forward(x, noise)?,
+            Network::Transformer(m) => m.forward(x, noise)?,
+            Network::Kan(m) => m.forward(x)?,
+        };
+        match self.last_week_base {
+            Some(horizon) => out + last_week(x, horizon)?,
+            None => Ok(out),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn last_week_repeats_the_windows_last_seven_days_of_sales() {
+        // 1 window of 10 days x 2 features; sales are 0..10, the other column 100+
+        let rows: Vec<f32> = (0..10).flat_map(|t| [t as f32, 100.0 + t as f32]).collect();
+        let x = Tensor::from_vec(rows, (1, 10, 2), &Device::Cpu).unwrap();
+        let base = last_week(&x, 9).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(base, vec![vec![3., 4., 5., 6., 7., 8., 9., 3., 4.]]);
+    }
+
+    #[test]
+    fn the_base_is_recorded_only_when_the_window_holds_a_week() {
+        let on = ModelConfig::default_for(ModelType::Kan, 3, 14, 7).with_last_week_base(true);
+        assert!(on.last_week_base());
+        let short = ModelConfig::default_for(ModelType::Kan, 3, 5, 7).with_last_week_base(true);
+        assert!(!short.last_week_base());
+        // models trained without it keep their metadata unchanged
+        let off = ModelConfig::default_for(ModelType::Mlstm, 3, 14, 7);
+        assert!(!serde_json::to_string(&off)
+            .unwrap()
+            .contains("last_week_base"));
     }
 }

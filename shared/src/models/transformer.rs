@@ -21,6 +21,10 @@ pub struct TransformerConfig {
     pub layers: usize,
     pub ff: usize,
     pub dropout: f32,
+    /// The network forecasts a correction to last week's sales (see
+    /// `super::last_week`); absent in models trained without it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub last_week_base: bool,
 }
 
 impl TransformerConfig {
@@ -34,6 +38,7 @@ impl TransformerConfig {
             layers: 2,
             ff: 128,
             dropout: 0.1,
+            last_week_base: false,
         }
     }
 }

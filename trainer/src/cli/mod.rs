@@ -6,7 +6,7 @@ mod forecast;
 mod train;
 
 pub use forecast::{BenchArgs, EvaluateArgs, ExportArgs, PredictArgs, ServeArgs};
-pub use train::{SelectionArgs, TrainArgs};
+pub use train::{BacktestArgs, SelectionArgs, TrainArgs, TrainingFlags};
 
 use crate::commands::models::ListOptions;
 use crate::data::generate::GenOptions;
@@ -51,8 +51,10 @@ pub enum Command {
     Train(TrainArgs),
     /// Forecast the days after a data file's last date.
     Predict(PredictArgs),
-    /// Rolling-origin backtest beside naive baselines.
+    /// Rolling-origin backtest of a trained model beside naive baselines.
     Evaluate(EvaluateArgs),
+    /// Train and score at rolling origins beside seasonal naive and ETS.
+    Backtest(BacktestArgs),
     /// The model registry.
     #[command(subcommand)]
     Models(ModelsCommand),

@@ -1,11 +1,13 @@
 //! `train`'s arguments: the series selection and the training settings.
 
 use super::ModelChoice;
+use crate::backtest::Refit;
+use crate::commands::backtest::BacktestRequest;
 use crate::commands::train::{TrainRequest, TrainStart};
 use crate::device::DeviceChoice;
 use crate::training::TrainOptions;
 use anyhow::{bail, Context, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use shoptrain_shared::features::{Fill, NormChoice};
 use shoptrain_shared::metadata::TrainConfig;
 use shoptrain_shared::naming::{Mode, Scope};
@@ -51,15 +53,18 @@ impl SelectionArgs {
     }
 }
 
+/// What a new model's output is added to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Base {
+    /// Nothing: the network forecasts the days itself.
+    Zero,
+    /// Last week's sales: the network forecasts a correction to them.
+    LastWeek,
+}
+
+/// The settings every training run takes (`train` and `backtest`).
 #[derive(Args, Debug)]
-pub struct TrainArgs {
-    /// Long CSV: date,store_id,product_id,sales[,extra columns].
-    #[arg(long)]
-    pub data: PathBuf,
-    #[command(flatten)]
-    pub selection: SelectionArgs,
-    #[arg(long, value_enum, default_value = "all")]
-    pub model: ModelChoice,
+pub struct TrainingFlags {
     #[command(flatten)]
     pub config: TrainConfig,
     /// Default 32 on CPU, 256 on CUDA.
@@ -79,6 +84,47 @@ pub struct TrainArgs {
     /// Normalisation of product/store models (global models always use instance).
     #[arg(long, value_enum, default_value = "instance")]
     pub norm: NormChoice,
+    /// What a new model's output is added to.
+    #[arg(long, value_enum, default_value = "zero")]
+    pub base: Base,
+}
+
+impl TrainingFlags {
+    /// The checked options, and the feature columns asked for.
+    pub fn into_options(self, quiet: bool) -> Result<(TrainOptions, Option<Vec<String>>)> {
+        if self.batch_size == Some(0) {
+            bail!("--batch-size must be at least 1");
+        }
+        if let Err(e) = self.config.check() {
+            bail!(e);
+        }
+        let opts = TrainOptions {
+            config: self.config,
+            batch_size: self.batch_size,
+            window: self.window,
+            horizon: self.horizon,
+            device: self.device,
+            fill: self.fill,
+            norm: self.norm,
+            last_week_base: self.base == Base::LastWeek,
+            quiet,
+            halt_after_epoch: None,
+        };
+        Ok((opts, self.features))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Long CSV: date,store_id,product_id,sales[,extra columns].
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[arg(long, value_enum, default_value = "all")]
+    pub model: ModelChoice,
+    #[command(flatten)]
+    pub flags: TrainingFlags,
     /// Continue an interrupted run from its latest epoch checkpoint.
     #[arg(long, conflicts_with = "from")]
     pub resume: Option<String>,
@@ -93,15 +139,8 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// Checks the settings (a fresh run's scope too) before any file is read.
     pub fn into_request(self, quiet: bool) -> Result<TrainRequest> {
-        if self.config.epochs == 0 {
-            bail!("--epochs must be at least 1");
-        }
-        if self.batch_size == Some(0) {
-            bail!("--batch-size must be at least 1");
-        }
-        if let Err(e) = self.config.check() {
-            bail!(e);
-        }
+        let (mut opts, features) = self.flags.into_options(quiet)?;
+        opts.halt_after_epoch = self.halt_after_epoch;
         let start = match (self.resume, self.from) {
             (Some(prefix), _) => TrainStart::Resume(prefix),
             (None, Some(parent)) => TrainStart::FineTune(parent),
@@ -110,22 +149,64 @@ impl TrainArgs {
                 types: self.model.types(),
             },
         };
-        let opts = TrainOptions {
-            config: self.config,
-            batch_size: self.batch_size,
-            window: self.window,
-            horizon: self.horizon,
-            device: self.device,
-            fill: self.fill,
-            norm: self.norm,
-            quiet,
-            halt_after_epoch: self.halt_after_epoch,
-        };
         Ok(TrainRequest {
             data: self.data,
-            features: self.features,
+            features,
             start,
             opts,
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct BacktestArgs {
+    /// Long CSV: date,store_id,product_id,sales[,extra columns].
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Every (store, product) series of the file, and their total.
+    #[arg(long)]
+    pub each: bool,
+    #[arg(long, value_enum, default_value = "all")]
+    pub model: ModelChoice,
+    /// Rolling origins: the last K blocks of --horizon days.
+    #[arg(long, default_value_t = 8)]
+    pub origins: usize,
+    /// Train once before the first origin, or again at each origin.
+    #[arg(long, value_enum, default_value = "once")]
+    pub refit: Refit,
+    /// Keep the trained models in this folder (default: a temporary one).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: TrainingFlags,
+}
+
+impl BacktestArgs {
+    pub fn into_request(self, quiet: bool) -> Result<BacktestRequest> {
+        if self.origins == 0 {
+            bail!("--origins must be at least 1");
+        }
+        let target = if self.each {
+            if self.selection.product.is_some() || self.selection.store.is_some() {
+                bail!("--each backtests every series of the file; drop --product/--store");
+            }
+            None
+        } else {
+            Some(self.selection.scope()?)
+        };
+        let (opts, features) = self.flags.into_options(true)?;
+        Ok(BacktestRequest {
+            data: self.data,
+            features,
+            target,
+            types: self.model.types(),
+            origins: self.origins,
+            refit: self.refit,
+            opts,
+            keep: self.keep,
+            quiet,
         })
     }
 }

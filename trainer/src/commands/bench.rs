@@ -200,13 +200,27 @@ fn bench_model(
     };
     for step in 0..WARMUP_STEPS {
         let (xb, yb) = batch_at(step)?;
-        train_step(&model, &mut opt, &xb, &yb, &noise)?.to_scalar::<f32>()?;
+        train_step(
+            &model,
+            &mut opt,
+            (&xb, &yb),
+            &noise,
+            TrainConfig::default().loss,
+        )?
+        .to_scalar::<f32>()?;
     }
     let t0 = Instant::now();
     let mut total = Tensor::zeros((), candle_core::DType::F32, device)?;
     for step in 0..args.steps {
         let (xb, yb) = batch_at(WARMUP_STEPS + step)?;
-        total = (total + train_step(&model, &mut opt, &xb, &yb, &noise)?)?;
+        total = (total
+            + train_step(
+                &model,
+                &mut opt,
+                (&xb, &yb),
+                &noise,
+                TrainConfig::default().loss,
+            )?)?;
     }
     // reading the loss back waits for every queued step (CUDA is asynchronous)
     total.to_scalar::<f32>()?;

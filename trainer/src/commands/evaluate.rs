@@ -2,22 +2,13 @@
 //! data file, beside naive baselines.
 
 use super::predict::{open_model_and_series, ForecastOptions};
+use crate::backtest::head;
+use crate::baselines::{ets_forecast, ETS, SEASONAL_NAIVE};
 use crate::output::{metrics_json, print_json, print_metrics_table};
 use anyhow::{bail, Result};
-use shoptrain_shared::features::Series;
 use shoptrain_shared::metrics::{moving_average, seasonal_naive, seasonal_naive_scale, Metrics};
 use std::path::Path;
 use std::time::Instant;
-
-/// The first `days` days of a series.
-fn head(series: &Series, days: usize) -> Series {
-    Series {
-        label: series.label.clone(),
-        dates: series.dates[..days].to_vec(),
-        columns: series.columns.clone(),
-        values: series.values.iter().map(|c| c[..days].to_vec()).collect(),
-    }
-}
 
 pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Result<()> {
     let o = open_model_and_series(dir, opts)?;
@@ -38,24 +29,39 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
     let scale = seasonal_naive_scale(&sales[..first_origin], 7);
     let t0 = Instant::now();
     let (mut actual, mut model, mut naive, mut avg) = (vec![], vec![], vec![], vec![]);
+    let mut ets: Result<Vec<f32>, String> = Ok(vec![]);
     for k in 0..windows {
         let origin = first_origin + k * h;
         model.extend(o.forecaster.predict(&head(&o.series, origin))?.values);
         naive.extend(seasonal_naive(&sales[..origin], h, 7));
         avg.extend(moving_average(&sales[..origin], h, 7));
+        if let Ok(done) = &mut ets {
+            match ets_forecast(&sales[..origin], h) {
+                Ok(f) => done.extend(f),
+                Err(e) => ets = Err(e),
+            }
+        }
         actual.extend_from_slice(&sales[origin..origin + h]);
     }
     let seconds = t0.elapsed().as_secs_f64();
     o.reg
         .log_prediction(&o.prefix, "evaluate", &o.data.sha256, h, seconds)?;
-    let rows = [
+    let mut rows = vec![
         (o.prefix.as_str(), Metrics::compute(&actual, &model, scale)),
-        ("seasonal_naive_7", Metrics::compute(&actual, &naive, scale)),
+        (SEASONAL_NAIVE, Metrics::compute(&actual, &naive, scale)),
         ("moving_average_7", Metrics::compute(&actual, &avg, scale)),
     ];
+    let ets_error = match &ets {
+        Ok(f) => {
+            rows.push((ETS, Metrics::compute(&actual, f, scale)));
+            None
+        }
+        Err(e) => Some(e.clone()),
+    };
     if json {
         print_json(&serde_json::json!({
-            "series": o.series.label, "windows": windows, "horizon": h, "metrics": metrics_json(&rows)
+            "series": o.series.label, "windows": windows, "horizon": h,
+            "metrics": metrics_json(&rows), "ets_error": ets_error,
         }))
     } else {
         println!(
@@ -63,6 +69,9 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
             o.prefix, o.series.label
         );
         print_metrics_table(&rows);
+        if let Some(e) = ets_error {
+            println!("{ETS}: no forecast: {e}");
+        }
         Ok(())
     }
 }

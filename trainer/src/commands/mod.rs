@@ -1,6 +1,7 @@
 //! One module per `shoptrain` subcommand. Each takes validated options (the
 //! command line converts into them in `cli`) and prints through `output`.
 
+pub mod backtest;
 pub mod bench;
 pub mod data;
 pub mod evaluate;

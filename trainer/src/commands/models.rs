@@ -1,11 +1,11 @@
 //! `shoptrain models list|show|delete|alias|compare`.
 
 use crate::output::{
-    metrics_json, print_alias_history, print_json, print_metrics_table, print_model_details,
-    print_model_rows,
+    print_alias_history, print_json, print_metrics_table, print_model_details, print_model_rows,
 };
 use crate::registry::{DeleteReport, ListFilter, Registry};
 use anyhow::{bail, Result};
+use shoptrain_shared::metrics::Metrics;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -61,24 +61,34 @@ pub fn delete(dir: &Path, prefix: &str, hard: bool) -> Result<()> {
     Ok(())
 }
 
+/// Models side by side, each followed by the baselines on its own
+/// validation windows.
 pub fn compare(dir: &Path, models: &[String], json: bool) -> Result<()> {
     if models.len() < 2 {
         bail!("give two or more models to compare");
     }
     let reg = Registry::open(dir)?;
-    let mut rows = Vec::new();
+    let mut rows: Vec<(String, Metrics)> = Vec::new();
+    let mut by_model = serde_json::Map::new();
     for m in models {
         let prefix = reg.resolve(m)?;
         let meta = reg.read_metadata(&prefix)?;
-        let Some(metrics) = meta.metrics else {
+        let Some(metrics) = meta.metrics.clone() else {
             bail!("{prefix} has no metrics (status {})", meta.status.as_str());
         };
-        rows.push((prefix, metrics));
+        by_model.insert(
+            prefix.clone(),
+            serde_json::json!({ "metrics": metrics, "baselines": meta.baselines }),
+        );
+        rows.push((prefix.clone(), metrics));
+        for (name, b) in &meta.baselines {
+            rows.push((format!("  {name}"), b.clone()));
+        }
     }
-    let borrowed: Vec<(&str, _)> = rows.iter().map(|(p, m)| (p.as_str(), m.clone())).collect();
     if json {
-        print_json(&metrics_json(&borrowed))
+        print_json(&by_model)
     } else {
+        let borrowed: Vec<(&str, _)> = rows.iter().map(|(p, m)| (p.as_str(), m.clone())).collect();
         print_metrics_table(&borrowed);
         Ok(())
     }

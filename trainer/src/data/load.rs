@@ -23,6 +23,31 @@ pub struct LoadedData {
     pub date_max: NaiveDate,
 }
 
+impl LoadedData {
+    /// The rows dated before `cutoff`, as if the file ended there (a
+    /// backtest trains on them); its sha256 names the file and the cutoff.
+    pub fn before(&self, cutoff: NaiveDate) -> LoadedData {
+        let rows: Vec<Observation> = self
+            .dataset
+            .rows
+            .iter()
+            .filter(|r| r.date < cutoff)
+            .cloned()
+            .collect();
+        let date_max = rows.iter().map(|r| r.date).max().unwrap_or(self.date_min);
+        LoadedData {
+            dataset: Dataset {
+                columns: self.dataset.columns.clone(),
+                rows,
+            },
+            sha256: sha256_hex(format!("{} before {cutoff}", self.sha256).as_bytes()),
+            path: self.path.clone(),
+            date_min: self.date_min,
+            date_max,
+        }
+    }
+}
+
 /// Loads `path`, keeping `sales` and the `features` columns (all numeric
 /// extra columns when `features` is `None`).
 pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> {

@@ -89,6 +89,7 @@ pub fn new_metadata(
         horizon: opts.horizon,
         metrics: None,
         baselines: BTreeMap::new(),
+        baseline_errors: BTreeMap::new(),
         history: Vec::new(),
         weights_sha256: None,
         parent_prefix: match setup.start {
@@ -119,7 +120,9 @@ pub fn finish(
         meta.horizon,
         &p.val_mase_scale,
     ));
-    meta.baselines = baselines(p, meta.horizon);
+    let computed = p.baselines.get_or_init(|| baselines(p, meta.horizon));
+    meta.baselines = computed.metrics.clone();
+    meta.baseline_errors = computed.errors.clone();
     meta.training.duration_seconds += elapsed_seconds;
     reg.complete_run(meta, best, header(&meta.prefix, meta.model_type))
 }
@@ -134,6 +137,7 @@ impl TrainReport {
             best_val_loss: meta.training.best_val_loss,
             metrics: meta.metrics.clone(),
             baselines: meta.baselines.clone(),
+            baseline_errors: meta.baseline_errors.clone(),
             device: meta.training.device.clone(),
             seconds: meta.training.duration_seconds,
             train_windows,

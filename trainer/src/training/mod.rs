@@ -10,7 +10,7 @@ mod scoring;
 
 pub use checkpoint::RunState;
 pub use prepare::{prepare, Prepared};
-pub use run::train_step;
+pub use run::{loss_value, train_step};
 pub use scoring::{forecast_windows, score, EVAL_BATCH};
 
 use crate::data::LoadedData;
@@ -40,6 +40,8 @@ pub struct TrainOptions {
     pub device: DeviceChoice,
     pub fill: Fill,
     pub norm: NormChoice,
+    /// New models forecast a correction to last week's sales.
+    pub last_week_base: bool,
     pub quiet: bool,
     /// Fault injection for tests: exit abruptly after this epoch's checkpoint.
     pub halt_after_epoch: Option<u32>,
@@ -55,6 +57,7 @@ impl Default for TrainOptions {
             device: DeviceChoice::Auto,
             fill: Fill::Zero,
             norm: NormChoice::Instance,
+            last_week_base: false,
             quiet: true,
             halt_after_epoch: None,
         }
@@ -83,6 +86,9 @@ pub struct TrainReport {
     pub best_val_loss: Option<f64>,
     pub metrics: Option<Metrics>,
     pub baselines: BTreeMap<String, Metrics>,
+    /// Baselines that could not be computed, and why.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub baseline_errors: BTreeMap<String, String>,
     pub device: String,
     pub seconds: f64,
     pub train_windows: usize,
@@ -110,7 +116,8 @@ pub fn train_new(
             prepared.features.len(),
             opts.window,
             opts.horizon,
-        ),
+        )
+        .with_last_week_base(opts.last_week_base),
     };
     let setup = RunSetup {
         name: VersionedName::new(name, version),

@@ -1,5 +1,6 @@
 //! Data → training and validation windows of every selected series.
 
+use super::scoring::Baselines;
 use super::TrainOptions;
 use crate::data::LoadedData;
 use anyhow::{bail, Result};
@@ -8,6 +9,7 @@ use shoptrain_shared::features::{
 };
 use shoptrain_shared::metrics::seasonal_naive_scale;
 use shoptrain_shared::naming::Scope;
+use std::sync::OnceLock;
 
 /// Windows of every selected series, split chronologically.
 pub struct Prepared {
@@ -19,6 +21,13 @@ pub struct Prepared {
     /// MASE denominator of each validation window's series.
     pub val_mase_scale: Vec<f64>,
     pub series: usize,
+    /// Each series' sales, and each validation window's (series, first
+    /// forecast day): the whole history a classical baseline fits on.
+    pub sales: Vec<Vec<f32>>,
+    pub val_origins: Vec<(usize, usize)>,
+    /// The baselines' metrics on the validation windows, computed once for
+    /// every model type trained on these windows.
+    pub baselines: OnceLock<Baselines>,
 }
 
 pub fn prepare(
@@ -43,6 +52,9 @@ pub fn prepare(
         val: Windows::default(),
         val_mase_scale: Vec::new(),
         series: series.len(),
+        sales: Vec::new(),
+        val_origins: Vec::new(),
+        baselines: OnceLock::new(),
     };
     let (window, horizon) = (opts.window, opts.horizon);
     for s in &series {
@@ -64,10 +76,14 @@ pub fn prepare(
             split.train,
             split.val,
         ));
-        let sales: Vec<f32> = rows[..train_rows].iter().map(|r| r[0]).collect();
-        let scale = seasonal_naive_scale(&sales, 7);
+        let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
+        let scale = seasonal_naive_scale(&sales[..train_rows], 7);
         out.val_mase_scale
             .extend(std::iter::repeat_n(scale, split.val));
+        let k = out.sales.len();
+        out.val_origins
+            .extend((split.train..split.train + split.val).map(|i| (k, i + window)));
+        out.sales.push(sales);
         out.normalization = norm;
     }
     Ok(out)

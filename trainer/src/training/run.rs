@@ -15,22 +15,37 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shoptrain_shared::bundle::header;
-use shoptrain_shared::metadata::{EpochRecord, ModelMetadata};
+use shoptrain_shared::metadata::{EpochRecord, Loss, ModelMetadata};
 use shoptrain_shared::models::{Model, Noise};
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// One optimiser step on a batch (dropout on); returns the detached MSE loss.
+/// The mean of `loss` between forecasts and targets, a scalar tensor.
+pub fn loss_value(loss: Loss, pred: &Tensor, y: &Tensor) -> Result<Tensor> {
+    let d = (pred - y)?;
+    Ok(match loss {
+        Loss::Mse => d.sqr()?.mean_all()?,
+        Loss::Mae => d.abs()?.mean_all()?,
+        Loss::Huber => {
+            // 0.5 min(|d|, 1)^2 + (|d| - min(|d|, 1)): quadratic below 1, linear above
+            let a = d.abs()?;
+            let q = a.clamp(0f32, 1f32)?;
+            ((q.sqr()? * 0.5)? + (a - q)?)?.mean_all()?
+        }
+    })
+}
+
+/// One optimiser step on a batch (dropout on); returns the detached loss.
 /// Shared by training and `shoptrain bench`, so the bench times the real step.
 pub fn train_step(
     model: &Model,
     opt: &mut AdamW,
-    x: &Tensor,
-    y: &Tensor,
+    (x, y): (&Tensor, &Tensor),
     noise: &Noise,
+    loss: Loss,
 ) -> Result<Tensor> {
     let pred = model.forward(x, Some(noise))?;
-    let loss = candle_nn::loss::mse(&pred, y)?;
+    let loss = loss_value(loss, &pred, y)?;
     opt.backward_step(&loss)?;
     Ok(loss.detach())
 }
@@ -149,7 +164,7 @@ impl Run<'_> {
             let t0 = Instant::now();
             let train_loss = self.train_epoch(&model, &mut opt, &data, meta, epoch)?;
             windows_seen += self.prepared.train.count;
-            let val_loss = self.validation_loss(&model, &data)?;
+            let val_loss = self.validation_loss(&model, &data, meta.training.config.loss)?;
             if !train_loss.is_finite() || !val_loss.is_finite() {
                 bail!("loss became non-finite at epoch {epoch} (train {train_loss}, val {val_loss}); try a lower --lr");
             }
@@ -217,21 +232,21 @@ impl Run<'_> {
             let idx = Tensor::from_slice(chunk, chunk.len(), self.device)?;
             let xb = data.x_train.index_select(&idx, 0)?;
             let yb = data.y_train.index_select(&idx, 0)?;
-            let loss = train_step(model, opt, &xb, &yb, &noise)?;
+            let loss = train_step(model, opt, (&xb, &yb), &noise, meta.training.config.loss)?;
             // accumulated on the device: read back once per epoch, not per step
             total = (total + (loss * chunk.len() as f64)?)?;
         }
         Ok(total.to_scalar::<f32>()? as f64 / n_train.max(1) as f64)
     }
 
-    fn validation_loss(&self, model: &Model, data: &DeviceData) -> Result<f64> {
+    fn validation_loss(&self, model: &Model, data: &DeviceData, loss: Loss) -> Result<f64> {
         let count = self.prepared.val.count;
         let mut total = 0.0f64;
         for start in (0..count).step_by(EVAL_BATCH) {
             let n = (count - start).min(EVAL_BATCH);
             let pred = model.forward(&data.x_val.narrow(0, start, n)?, None)?;
             let y = data.y_val.narrow(0, start, n)?;
-            total += candle_nn::loss::mse(&pred, &y)?.to_scalar::<f32>()? as f64 * n as f64;
+            total += loss_value(loss, &pred, &y)?.to_scalar::<f32>()? as f64 * n as f64;
         }
         Ok(total / count.max(1) as f64)
     }
@@ -277,5 +292,28 @@ impl Run<'_> {
             *best = Some(weights);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn losses_match_hand_computed_values() {
+        let dev = Device::Cpu;
+        let pred = Tensor::new(&[[0.0f32, 2.0], [0.5, -3.0]], &dev).unwrap();
+        let y = Tensor::new(&[[0.0f32, 0.0], [0.0, 0.0]], &dev).unwrap();
+        let value = |l| {
+            loss_value(l, &pred, &y)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        };
+        // errors 0, 2, 0.5, -3
+        assert!((value(Loss::Mse) - (0.0 + 4.0 + 0.25 + 9.0) / 4.0).abs() < 1e-6);
+        assert!((value(Loss::Mae) - (0.0 + 2.0 + 0.5 + 3.0) / 4.0).abs() < 1e-6);
+        // huber: 0, 2-0.5, 0.5*0.25, 3-0.5
+        assert!((value(Loss::Huber) - (0.0 + 1.5 + 0.125 + 2.5) / 4.0).abs() < 1e-6);
     }
 }

@@ -1,6 +1,7 @@
 //! Scoring a model on validation windows, beside naive baselines.
 
 use super::Prepared;
+use crate::baselines::{ets_forecast, ETS, SEASONAL_NAIVE};
 use anyhow::Result;
 use shoptrain_shared::features::Windows;
 use shoptrain_shared::forecast::{to_sales, Forecaster};
@@ -22,29 +23,59 @@ pub fn score(actual: &[f32], predicted: &[f32], horizon: usize, scales: &[f64]) 
     m
 }
 
-/// Naive baselines on the validation windows, by name.
-pub fn baselines(p: &Prepared, horizon: usize) -> BTreeMap<String, Metrics> {
-    let mut out = BTreeMap::new();
+/// ETS needs a fit per validation window; past this many windows (large
+/// global models) the report leaves it to `shoptrain backtest`.
+pub const ETS_MAX_WINDOWS: usize = 400;
+
+/// The baselines' metrics on the validation windows by name, and why a
+/// baseline is missing, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Baselines {
+    pub metrics: BTreeMap<String, Metrics>,
+    pub errors: BTreeMap<String, String>,
+}
+
+/// Seasonal naive, moving average and ETS on the validation windows.
+pub fn baselines(p: &Prepared, horizon: usize) -> Baselines {
+    let mut out = Baselines::default();
     let hist = &p.val.history_sales;
+    let score_of = |f: &[f32]| score(&p.val.y_raw, f, horizon, &p.val_mase_scale);
     if hist.first().is_some_and(|h| h.len() >= 7) {
         let f: Vec<f32> = hist
             .iter()
             .flat_map(|h| seasonal_naive(h, horizon, 7))
             .collect();
-        out.insert(
-            "seasonal_naive_7".into(),
-            score(&p.val.y_raw, &f, horizon, &p.val_mase_scale),
-        );
+        out.metrics.insert(SEASONAL_NAIVE.into(), score_of(&f));
     }
     let f: Vec<f32> = hist
         .iter()
         .flat_map(|h| moving_average(h, horizon, 7))
         .collect();
-    out.insert(
-        "moving_average_7".into(),
-        score(&p.val.y_raw, &f, horizon, &p.val_mase_scale),
-    );
+    out.metrics.insert("moving_average_7".into(), score_of(&f));
+    match ets_on_windows(p, horizon) {
+        Ok(f) => {
+            out.metrics.insert(ETS.into(), score_of(&f));
+        }
+        Err(e) => {
+            out.errors.insert(ETS.into(), e);
+        }
+    }
     out
+}
+
+/// ETS fitted on each validation window's whole history.
+fn ets_on_windows(p: &Prepared, horizon: usize) -> Result<Vec<f32>, String> {
+    if p.val_origins.len() > ETS_MAX_WINDOWS {
+        return Err(format!(
+            "not computed on {} validation windows (more than {ETS_MAX_WINDOWS}); `shoptrain backtest` compares with ETS",
+            p.val_origins.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(p.val_origins.len() * horizon);
+    for &(series, origin) in &p.val_origins {
+        out.extend(ets_forecast(&p.sales[series][..origin], horizon)?);
+    }
+    Ok(out)
 }
 
 /// Forecasts of a forecaster for normalised windows, in sales units.
