@@ -22,13 +22,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Data(DataCommand::Inspect { file }) => commands::data::inspect_file(&file, json),
         Command::Train(args) => commands::train::run(dir, args.into_request(quiet || json)?, json),
-        Command::Predict(args) => {
-            let format = args.format;
-            commands::predict::run(dir, &args.into(), format)
-        }
+        Command::Predict(args) => commands::predict::run(dir, &args.target.into(), args.format),
         Command::Evaluate(args) => {
-            let (opts, windows) = args.into_options();
-            commands::evaluate::run(dir, &opts, windows, json)
+            commands::evaluate::run(dir, &args.target.into(), args.windows, json)
         }
         Command::Backtest(args) => commands::backtest::run(args.into_request(quiet || json)?, json),
         Command::Models(cmd) => models(dir, cmd, json),

@@ -69,6 +69,16 @@ impl ModelConfig {
         self.dims().2
     }
 
+    /// Names of the output layer's weight tensors (those with `horizon`
+    /// rows start with this), which a last-week-based model starts at zero
+    /// so that it starts as "same day last week".
+    pub fn output_layer(&self) -> String {
+        match self {
+            ModelConfig::Mlstm(_) | ModelConfig::Transformer(_) => "head.".into(),
+            ModelConfig::Kan(c) => format!("layers.{}.", c.hidden.len()),
+        }
+    }
+
     /// Whether the network corrects last week's sales (see [`last_week`]).
     pub fn last_week_base(&self) -> bool {
         match self {

@@ -1,6 +1,6 @@
 //! The arguments of `predict`, `evaluate`, `export`, `serve` and `bench`.
 
-use super::ModelChoice;
+use super::{check_batch_size, ModelChoice};
 use crate::commands::bench::BenchOptions;
 use crate::commands::export::ExportOptions;
 use crate::commands::predict::ForecastOptions;
@@ -11,15 +11,14 @@ use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
 
+/// Which model forecasts which series of which file.
 #[derive(Args, Debug)]
-pub struct PredictArgs {
+pub struct ModelSeriesArgs {
     /// Model prefix or alias.
     pub model: String,
     /// Data file; the model's own series is selected from it.
     #[arg(long)]
     pub data: PathBuf,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
     /// For global models: the store of the series to forecast.
     #[arg(long)]
     pub store: Option<String>,
@@ -28,8 +27,8 @@ pub struct PredictArgs {
     pub product: Option<String>,
 }
 
-impl From<PredictArgs> for ForecastOptions {
-    fn from(a: PredictArgs) -> Self {
+impl From<ModelSeriesArgs> for ForecastOptions {
+    fn from(a: ModelSeriesArgs) -> Self {
         ForecastOptions {
             model: a.model,
             data: a.data,
@@ -40,31 +39,20 @@ impl From<PredictArgs> for ForecastOptions {
 }
 
 #[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub target: ModelSeriesArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
 pub struct EvaluateArgs {
-    pub model: String,
-    #[arg(long)]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub target: ModelSeriesArgs,
     /// Number of rolling origins (the last K horizon-long blocks).
     #[arg(long, default_value_t = 8)]
     pub windows: usize,
-    #[arg(long)]
-    pub store: Option<String>,
-    #[arg(long)]
-    pub product: Option<String>,
-}
-
-impl EvaluateArgs {
-    /// The model and series to backtest, and the number of origins.
-    pub fn into_options(self) -> (ForecastOptions, usize) {
-        let windows = self.windows;
-        let opts = ForecastOptions {
-            model: self.model,
-            data: self.data,
-            store: self.store,
-            product: self.product,
-        };
-        (opts, windows)
-    }
 }
 
 #[derive(Args, Debug)]
@@ -141,9 +129,7 @@ impl BenchArgs {
         if self.steps == 0 || self.forecasts == 0 {
             bail!("--steps and --forecasts must be at least 1");
         }
-        if self.batch_size == Some(0) {
-            bail!("--batch-size must be at least 1");
-        }
+        check_batch_size(self.batch_size)?;
         Ok(BenchOptions {
             data: self.data,
             types: self.model.types(),

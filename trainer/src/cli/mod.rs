@@ -5,7 +5,7 @@
 mod forecast;
 mod train;
 
-pub use forecast::{BenchArgs, EvaluateArgs, ExportArgs, PredictArgs, ServeArgs};
+pub use forecast::{BenchArgs, EvaluateArgs, ExportArgs, ModelSeriesArgs, PredictArgs, ServeArgs};
 pub use train::{BacktestArgs, SelectionArgs, TrainArgs, TrainingFlags};
 
 use crate::commands::models::ListOptions;
@@ -111,6 +111,14 @@ pub fn gen_options(
         start,
         seed,
     })
+}
+
+/// `--batch-size`, when given, trains on at least one window a step.
+fn check_batch_size(batch_size: Option<usize>) -> Result<()> {
+    if batch_size == Some(0) {
+        bail!("--batch-size must be at least 1");
+    }
+    Ok(())
 }
 
 /// A model type, or all three.

@@ -1,6 +1,6 @@
 //! `train`'s arguments: the series selection and the training settings.
 
-use super::ModelChoice;
+use super::{check_batch_size, ModelChoice};
 use crate::backtest::Refit;
 use crate::commands::backtest::BacktestRequest;
 use crate::commands::train::{TrainRequest, TrainStart};
@@ -92,9 +92,7 @@ pub struct TrainingFlags {
 impl TrainingFlags {
     /// The checked options, and the feature columns asked for.
     pub fn into_options(self, quiet: bool) -> Result<(TrainOptions, Option<Vec<String>>)> {
-        if self.batch_size == Some(0) {
-            bail!("--batch-size must be at least 1");
-        }
+        check_batch_size(self.batch_size)?;
         if let Err(e) = self.config.check() {
             bail!(e);
         }

@@ -12,7 +12,8 @@ mod versions;
 
 pub use catalog::DeleteReport;
 pub use index::{
-    now, AliasEvent, CheckpointKind, CheckpointRow, ListFilter, ModelRow, DB_FILE, SCHEMA_VERSION,
+    now, AliasEvent, CheckpointKind, CheckpointRow, ListFilter, ModelRow, DB_FILE, DB_LOCK_FILE,
+    SCHEMA_VERSION,
 };
 pub use owner::{host_name, user_name};
 pub use rebuild::RebuildReport;

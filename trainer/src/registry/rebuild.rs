@@ -1,7 +1,7 @@
 //! `index rebuild`: a new `models.db` and `versions.json` from the metadata
 //! files, the source of truth.
 
-use super::index::{CheckpointKind, CheckpointRow, Index, DB_FILE};
+use super::index::{CheckpointKind, CheckpointRow, Index, OpenLock, DB_FILE};
 use super::owner::host_name;
 use super::{Registry, VersionStore, ALIASES_FILE};
 use anyhow::{Context, Result};
@@ -50,13 +50,19 @@ impl Registry {
         }
         report.aliases = reader.restore_aliases()?;
         drop(reader);
+        // under the lock that opening takes, so no process opens (and
+        // creates or migrates) a half-swapped models.db
+        let lock = OpenLock::acquire(dir)?;
         for suffix in ["", "-wal", "-shm"] {
             let name = format!("{DB_FILE}{suffix}");
             let _ = std::fs::remove_file(dir.join(&name));
             if staging.path().join(&name).exists() {
-                std::fs::rename(staging.path().join(&name), dir.join(&name))?;
+                std::fs::rename(staging.path().join(&name), dir.join(&name)).with_context(
+                    || format!("cannot move the rebuilt {name} into {}", dir.display()),
+                )?;
             }
         }
+        drop(lock);
         VersionStore::new(dir).replace_all(counters.clone())?;
         report.identifiers = counters.len();
         Ok(report)

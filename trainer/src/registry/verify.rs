@@ -37,7 +37,8 @@ impl Registry {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
             if let Some((v, _)) = Artifact::parse_file_name(name) {
-                if !rows.iter().any(|r| r.prefix == v.prefix()) {
+                let prefix = v.prefix();
+                if !rows.iter().any(|r| r.prefix == prefix) && !self.row_pending(&prefix)? {
                     problems.push(format!(
                         "{} has no row in the index (run `shoptrain index rebuild`)",
                         path.display()
@@ -49,6 +50,21 @@ impl Registry {
             problems.push(format!("{e:#}"));
         }
         Ok(problems)
+    }
+
+    /// Whether a metadata file missing from the rows read above belongs to
+    /// a run being started: `begin_run` writes the metadata file, then the
+    /// row, so a `verify` running beside a `train` can list the file in
+    /// between. Its row may be there by now; if not, a file still
+    /// `training` is such a run, and like a `training` row it is not held
+    /// to the index.
+    fn row_pending(&self, prefix: &str) -> Result<bool> {
+        if self.index.find(prefix)?.is_some() {
+            return Ok(true);
+        }
+        Ok(self
+            .read_metadata(prefix)
+            .is_ok_and(|m| m.status == Status::Training))
     }
 
     /// A completed model's metadata, weights (against their sha256) and loss curve.

@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shoptrain_shared::bundle::header;
 use shoptrain_shared::metadata::{EpochRecord, Loss, ModelMetadata};
-use shoptrain_shared::models::{Model, Noise};
+use shoptrain_shared::models::{Model, ModelConfig, Noise};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -117,6 +117,18 @@ fn load_weights(
     Ok(())
 }
 
+/// Zeroes the output layer's weights (`[horizon, …]` tensors) so that a
+/// last-week-based model starts out forecasting last week exactly.
+fn zero_output_layer(vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
+    let prefix = cfg.output_layer();
+    for (name, var) in vars {
+        if name.starts_with(&prefix) && var.dims().first() == Some(&cfg.horizon()) {
+            var.set(&var.as_tensor().zeros_like()?)?;
+        }
+    }
+    Ok(())
+}
+
 fn snapshot(vars: &[(String, Var)], device: &Device) -> Result<Vec<(String, Tensor)>> {
     vars.iter()
         .map(|(n, v)| Ok((n.clone(), v.as_tensor().to_device(device)?)))
@@ -146,8 +158,12 @@ impl Run<'_> {
             seeded_var_builder(&varmap, seed, self.device),
         )?;
         let vars = named_vars(&varmap);
-        if let Some(weights) = &start.weights {
-            load_weights(&vars, weights, self.device)?;
+        match &start.weights {
+            Some(weights) => load_weights(&vars, weights, self.device)?,
+            None if meta.architecture.last_week_base() => {
+                zero_output_layer(&vars, &meta.architecture)?
+            }
+            None => {}
         }
         let config = &meta.training.config;
         let mut opt = AdamW::new(vars.clone(), config.lr, config.weight_decay)?;
@@ -315,5 +331,27 @@ mod tests {
         assert!((value(Loss::Mae) - (0.0 + 2.0 + 0.5 + 3.0) / 4.0).abs() < 1e-6);
         // huber: 0, 2-0.5, 0.5*0.25, 3-0.5
         assert!((value(Loss::Huber) - (0.0 + 1.5 + 0.125 + 2.5) / 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_fresh_last_week_model_forecasts_last_week_for_every_type() {
+        use shoptrain_shared::models::last_week;
+        use shoptrain_shared::naming::ModelType;
+        let dev = Device::Cpu;
+        let x = Tensor::randn(0f32, 1f32, (4, 14, 3), &dev).unwrap();
+        for t in ModelType::ALL {
+            let cfg = ModelConfig::default_for(t, 3, 14, 7).with_last_week_base(true);
+            let varmap = VarMap::new();
+            let model = Model::new(&cfg, seeded_var_builder(&varmap, 1, &dev)).unwrap();
+            let vars = named_vars(&varmap);
+            let before = model.forward(&x, None).unwrap();
+            let base = last_week(&x, 7).unwrap();
+            let moved = (&before - &base).unwrap().abs().unwrap().max_all().unwrap();
+            assert!(moved.to_scalar::<f32>().unwrap() > 1e-3, "{t}: random head");
+            zero_output_layer(&vars, &cfg).unwrap();
+            let after = model.forward(&x, None).unwrap();
+            let diff = (&after - &base).unwrap().abs().unwrap().max_all().unwrap();
+            assert!(diff.to_scalar::<f32>().unwrap() < 1e-6, "{t}: {diff}");
+        }
     }
 }

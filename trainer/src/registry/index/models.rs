@@ -1,7 +1,7 @@
 //! The `datasets` and `models` tables.
 
 use super::{now, Index};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use shoptrain_shared::metadata::{ModelMetadata, Status};
@@ -74,26 +74,33 @@ fn metrics_summary(meta: &ModelMetadata) -> Option<String> {
 }
 
 impl Index {
+    /// Adds the dataset a run uses (once per sha256); returns its row id.
     pub fn upsert_dataset(&self, meta: &ModelMetadata, columns: &[String]) -> Result<i64> {
         let d = &meta.data;
-        self.conn.execute(
-            "INSERT INTO datasets(sha256, path, rows, series, date_min, date_max, columns)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(sha256) DO NOTHING",
-            params![
-                d.sha256,
-                d.path,
-                d.rows as i64,
-                d.series as i64,
-                d.date_min,
-                d.date_max,
-                serde_json::to_string(columns)?
-            ],
-        )?;
-        Ok(self.conn.query_row(
-            "SELECT id FROM datasets WHERE sha256 = ?1",
-            [&d.sha256],
-            |r| r.get(0),
-        )?)
+        let columns = serde_json::to_string(columns)?;
+        self.write(
+            || format!("record the dataset {} of {}", d.path, meta.prefix),
+            |c| {
+                c.execute(
+                    "INSERT INTO datasets(sha256, path, rows, series, date_min, date_max, columns)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(sha256) DO NOTHING",
+                    params![
+                        d.sha256,
+                        d.path,
+                        d.rows as i64,
+                        d.series as i64,
+                        d.date_min,
+                        d.date_max,
+                        columns
+                    ],
+                )?;
+                c.query_row(
+                    "SELECT id FROM datasets WHERE sha256 = ?1",
+                    [&d.sha256],
+                    |r| r.get(0),
+                )
+            },
+        )
     }
 
     /// Inserts the row a metadata file describes; `pid` is the process
@@ -107,31 +114,46 @@ impl Index {
     ) -> Result<i64> {
         let hyper =
             serde_json::json!({ "architecture": meta.architecture, "training": meta.training });
-        self.conn.execute(
-            "INSERT INTO models(filename_prefix, model_identifier, version, mode, scope, model_type, status,
-                created_at, updated_at, finished_at, metrics_summary, hyperparams, dataset_id, parent_prefix,
-                device, created_by, error_message, deleted_at, pid, host)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-            params![
-                meta.prefix, meta.model_identifier, meta.version, meta.mode, meta.scope,
-                meta.model_type, meta.status, meta.created_at, now(), meta.finished_at,
-                metrics_summary(meta), hyper.to_string(), dataset_id, meta.parent_prefix,
-                meta.training.device, meta.host.user, meta.error_message, meta.deleted_at, pid, host
-            ],
+        self.write(
+            || format!("add {} to the index", meta.prefix),
+            |c| {
+                c.execute(
+                    "INSERT INTO models(filename_prefix, model_identifier, version, mode, scope, model_type, status,
+                        created_at, updated_at, finished_at, metrics_summary, hyperparams, dataset_id, parent_prefix,
+                        device, created_by, error_message, deleted_at, pid, host)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                    params![
+                        meta.prefix, meta.model_identifier, meta.version, meta.mode, meta.scope,
+                        meta.model_type, meta.status, meta.created_at, now(), meta.finished_at,
+                        metrics_summary(meta), hyper.to_string(), dataset_id, meta.parent_prefix,
+                        meta.training.device, meta.host.user, meta.error_message, meta.deleted_at, pid, host
+                    ],
+                )?;
+                Ok(c.last_insert_rowid())
+            },
         )
-        .with_context(|| format!("cannot add {} to the index", meta.prefix))?;
-        Ok(self.conn.last_insert_rowid())
     }
 
     /// Copies status, finish time, metrics and error from the metadata.
     pub fn update_from_metadata(&self, meta: &ModelMetadata) -> Result<()> {
-        self.conn.execute(
-            "UPDATE models SET status = ?2, finished_at = ?3, metrics_summary = ?4, error_message = ?5,
-                updated_at = ?6, deleted_at = ?7, device = ?8 WHERE filename_prefix = ?1",
-            params![
-                meta.prefix, meta.status, meta.finished_at, metrics_summary(meta),
-                meta.error_message, now(), meta.deleted_at, meta.training.device
-            ],
+        self.write(
+            || {
+                format!(
+                    "record that {} is {}",
+                    meta.prefix,
+                    meta.status.as_str()
+                )
+            },
+            |c| {
+                c.execute(
+                    "UPDATE models SET status = ?2, finished_at = ?3, metrics_summary = ?4, error_message = ?5,
+                        updated_at = ?6, deleted_at = ?7, device = ?8 WHERE filename_prefix = ?1",
+                    params![
+                        meta.prefix, meta.status, meta.finished_at, metrics_summary(meta),
+                        meta.error_message, now(), meta.deleted_at, meta.training.device
+                    ],
+                )
+            },
         )?;
         Ok(())
     }
@@ -153,33 +175,48 @@ impl Index {
             sql.push_str(" AND m.deleted_at IS NULL");
         }
         sql.push_str(" ORDER BY m.model_identifier, m.version");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), row_to_model)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(
+            || "list the models".into(),
+            |c| {
+                let mut stmt = c.prepare(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), row_to_model)?;
+                rows.collect()
+            },
+        )
     }
 
     pub fn find(&self, prefix: &str) -> Result<Option<ModelRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("{SELECT_MODELS} WHERE m.filename_prefix = ?1"),
-                [prefix],
-                row_to_model,
-            )
-            .optional()?)
+        self.read(
+            || format!("look up {prefix}"),
+            |c| {
+                c.query_row(
+                    &format!("{SELECT_MODELS} WHERE m.filename_prefix = ?1"),
+                    [prefix],
+                    row_to_model,
+                )
+                .optional()
+            },
+        )
     }
 
     pub fn set_deleted(&self, prefix: &str, at: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE models SET deleted_at = ?2, updated_at = ?2 WHERE filename_prefix = ?1",
-            params![prefix, at],
+        self.write(
+            || format!("mark {prefix} deleted"),
+            |c| {
+                c.execute(
+                    "UPDATE models SET deleted_at = ?2, updated_at = ?2 WHERE filename_prefix = ?1",
+                    params![prefix, at],
+                )
+            },
         )?;
         Ok(())
     }
 
     pub fn remove(&self, prefix: &str) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM models WHERE filename_prefix = ?1", [prefix])?;
+        self.write(
+            || format!("remove the row of {prefix}"),
+            |c| c.execute("DELETE FROM models WHERE filename_prefix = ?1", [prefix]),
+        )?;
         Ok(())
     }
 }
