@@ -88,9 +88,10 @@ pub struct TrainConfig {
     /// Write an epoch checkpoint (with optimiser state) every N epochs; 0 = never.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 1))]
     pub checkpoint_every: u32,
-    /// What training minimises (and early stopping watches).
+    /// What training minimises (and early stopping watches). MAE by
+    /// default (QUALITY.md, experiment 8); metadata without it means MSE.
     #[serde(default)]
-    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = Loss::Mse))]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = Loss::Mae))]
     pub loss: Loss,
 }
 
@@ -104,7 +105,7 @@ impl Default for TrainConfig {
             patience: 10,
             val_ratio: 0.2,
             checkpoint_every: 1,
-            loss: Loss::Mse,
+            loss: Loss::Mae,
         }
     }
 }

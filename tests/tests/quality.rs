@@ -1,47 +1,67 @@
-//! The quality bar: on generated data every model type
-//! beats the seasonal-naive (lag 7) forecast's MASE on the validation split
-//! of a product series. Settings are the CLI defaults but 20 epochs, so the
-//! test stays quick on two cores.
+//! The quality bar, under the backtest protocol on real data: the default
+//! settings on the real page-views series of `../shared/data` (the
+//! repository's sibling folder, as in CI). Seasonal naive must reproduce
+//! the reference figure of `../shared/data/README.md` (a check of the
+//! protocol itself); kan must beat it; no type may fall more than 5% behind
+//! it, the failure the last-week base was made against (QUALITY.md: the
+//! transformer scored 1.743 there before).
 
-use shoptrain_tests::{generated_data, shoptrain};
+use shoptrain_shared::naming::{ModelType, Scope};
+use shoptrain_trainer::backtest::{run, Plan, Refit, RunEnv};
+use shoptrain_trainer::data::load_csv;
+use shoptrain_trainer::device::{select_device, DeviceChoice};
+use shoptrain_trainer::registry::Registry;
+use shoptrain_trainer::training::TrainOptions;
+use std::path::PathBuf;
+
+fn real_data(file: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(file);
+    assert!(
+        path.exists(),
+        "{} is missing: the real data sets live in ../shared/data beside the repository",
+        path.display()
+    );
+    path
+}
 
 #[test]
-fn every_model_type_beats_seasonal_naive_on_a_product_series() {
+fn default_models_hold_their_own_against_seasonal_naive_on_real_page_views() {
+    let data = load_csv(&real_data("pageviews_daily.csv"), None).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let data = generated_data(tmp.path(), 2, 4, 730);
-    let models = tmp.path().join("models");
-    let d = data.to_string_lossy().into_owned();
-    shoptrain(
-        &models,
-        &[
-            "train",
-            "--data",
-            &d,
-            "--mode",
-            "product",
-            "--product",
-            "P001",
-            "--model",
-            "all",
-            "--epochs",
-            "20",
-            "--seed",
-            "1",
-        ],
-    )
-    .unwrap();
-    for t in ["mlstm", "transformer", "kan"] {
-        let file = models.join(format!("product_P001_all_{t}_v1_metadata.json"));
-        let meta: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-        let model = meta["metrics"]["mase"].as_f64().unwrap();
-        let naive = meta["baselines"]["seasonal_naive_7"]["mase"]
-            .as_f64()
-            .unwrap();
-        eprintln!("{t}: MASE {model:.3}, seasonal naive {naive:.3}");
+    let plan = Plan {
+        scopes: vec![Scope::product("pageviews", Some("blog")).unwrap()],
+        types: ModelType::ALL.to_vec(),
+        origins: 8,
+        refit: Refit::Once,
+        opts: TrainOptions::default(),
+    };
+    let env = RunEnv {
+        reg: Registry::open(tmp.path()).unwrap(),
+        device: select_device(DeviceChoice::Cpu).unwrap(),
+        tick: &|_| {},
+    };
+    let report = run(&data, &plan, &env).unwrap();
+    let mase = |name: &str| report.mean[name].mase;
+    let naive = mase("seasonal_naive_7");
+    for name in ["mlstm", "transformer", "kan", "ets"] {
+        eprintln!("{name}: MASE {:.3} (seasonal naive {naive:.3})", mase(name));
+    }
+    assert!(
+        (naive - 0.963).abs() < 0.001,
+        "seasonal naive {naive:.4}, reference 0.963"
+    );
+    assert!(
+        mase("kan") < naive,
+        "kan {:.3} vs seasonal naive {naive:.3}",
+        mase("kan")
+    );
+    for t in ["mlstm", "transformer"] {
         assert!(
-            model < naive,
-            "{t}: MASE {model:.3} does not beat seasonal naive {naive:.3}"
+            mase(t) <= naive * 1.05,
+            "{t}: MASE {:.3} is more than 5% behind seasonal naive {naive:.3}",
+            mase(t)
         );
     }
 }

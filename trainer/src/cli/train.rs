@@ -84,8 +84,8 @@ pub struct TrainingFlags {
     /// Normalisation of product/store models (global models always use instance).
     #[arg(long, value_enum, default_value = "instance")]
     pub norm: NormChoice,
-    /// What a new model's output is added to.
-    #[arg(long, value_enum, default_value = "zero")]
+    /// What a new model's output is added to (last week: QUALITY.md, experiment 8).
+    #[arg(long, value_enum, default_value = "last-week")]
     pub base: Base,
 }
 

@@ -99,6 +99,7 @@ impl Registry {
         draw_loss_curve(
             &self.path(&meta.prefix, Artifact::LossCurve),
             &title,
+            meta.training.config.loss.as_str(),
             &meta.history,
             meta.training.best_epoch,
         )?;

@@ -57,7 +57,7 @@ impl Default for TrainOptions {
             device: DeviceChoice::Auto,
             fill: Fill::Zero,
             norm: NormChoice::Instance,
-            last_week_base: false,
+            last_week_base: true,
             quiet: true,
             halt_after_epoch: None,
         }
