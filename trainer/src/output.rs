@@ -2,7 +2,7 @@
 
 use crate::backtest::{BacktestReport, MeanScore, Refit, Score};
 use crate::baselines::{ETS, SEASONAL_NAIVE};
-use crate::commands::bench::BenchRow;
+use crate::bench::BenchRow;
 use crate::data::inspect::Inspection;
 use crate::registry::{AliasEvent, ModelRow};
 use crate::training::TrainReport;

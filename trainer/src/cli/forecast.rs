@@ -1,7 +1,7 @@
 //! The arguments of `predict`, `evaluate`, `export`, `serve` and `bench`.
 
 use super::{check_batch_size, ModelChoice};
-use crate::commands::bench::BenchOptions;
+use crate::bench::BenchOptions;
 use crate::commands::export::ExportOptions;
 use crate::commands::predict::ForecastOptions;
 use crate::commands::serve::ServeOptions;
