@@ -2,7 +2,7 @@
 # The quality backtests of QUALITY.md: `shoptrain backtest --each --model all`
 # on the real data sets in ../shared/data and on generated data (product P001
 # over all stores), then a summary of mean MASE per set beside the reference
-# figures of ../shared/data/README.md.
+# figures (QUALITY.md, Reference figures).
 # Usage: scripts/quality.sh [OUT_DIR] [extra backtest flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

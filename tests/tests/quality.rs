@@ -1,7 +1,7 @@
 //! The quality bar, under the backtest protocol on real data: the default
 //! settings on the real page-views series of `../shared/data` (the
 //! repository's sibling folder, as in CI). Seasonal naive must reproduce
-//! the reference figure of `../shared/data/README.md` (a check of the
+//! the reference figure in QUALITY.md (Reference figures; a check of the
 //! protocol itself); kan must beat it; no type may fall more than 5% behind
 //! it, the failure the last-week base was made against (QUALITY.md: the
 //! transformer scored 1.743 there before).
