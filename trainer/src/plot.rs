@@ -13,11 +13,7 @@ pub fn draw_loss_curve(
     history: &[EpochRecord],
     best_epoch: Option<u32>,
 ) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(".png")
-        .tempfile_in(dir)?;
+    let tmp = crate::atomic::temp_file_beside(path, ".png")?;
     {
         let root = BitMapBackend::new(tmp.path(), (900, 540)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;

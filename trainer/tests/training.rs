@@ -41,7 +41,16 @@ fn train_all_writes_three_artifact_sets_then_v2() {
             format!("checkpoints/{prefix}_checkpoint_epoch_1.safetensors"),
             format!("checkpoints/{prefix}_checkpoint_epoch_2.safetensors"),
         ] {
-            assert!(dir.models().join(&file).is_file(), "missing {file}");
+            let path = dir.models().join(&file);
+            assert!(path.is_file(), "missing {file}");
+            // artifacts are for others to read too (a web server, a colleague),
+            // the loss curve included: not tempfile's private 0600
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+                assert_eq!(mode & 0o044, 0o044, "{file} has mode {mode:o}");
+            }
         }
         let png = std::fs::read(dir.models().join(format!("{prefix}_loss_curve.png"))).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");
