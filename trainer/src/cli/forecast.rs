@@ -1,11 +1,10 @@
 //! The arguments of `predict`, `evaluate`, `export`, `serve` and `bench`.
 
-use super::{check_batch_size, ModelChoice};
+use super::{check_batch_size, ModelChoice, ShapeFlags};
 use crate::bench::BenchOptions;
 use crate::commands::export::ExportOptions;
 use crate::commands::predict::ForecastOptions;
 use crate::commands::serve::ServeOptions;
-use crate::device::DeviceChoice;
 use crate::output::Format;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -113,15 +112,8 @@ pub struct BenchArgs {
     /// Timed one-window forecasts per model type.
     #[arg(long, default_value_t = 200)]
     pub forecasts: usize,
-    /// Default 32 on CPU, 256 on CUDA (as in training).
-    #[arg(long)]
-    pub batch_size: Option<usize>,
-    #[arg(long, default_value_t = 30)]
-    pub window: usize,
-    #[arg(long, default_value_t = 7)]
-    pub horizon: usize,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub device: DeviceChoice,
+    #[command(flatten)]
+    pub shape: ShapeFlags,
 }
 
 impl BenchArgs {
@@ -129,16 +121,16 @@ impl BenchArgs {
         if self.steps == 0 || self.forecasts == 0 {
             bail!("--steps and --forecasts must be at least 1");
         }
-        check_batch_size(self.batch_size)?;
+        check_batch_size(self.shape.batch_size)?;
         Ok(BenchOptions {
             data: self.data,
             types: self.model.types(),
             steps: self.steps,
             forecasts: self.forecasts,
-            batch_size: self.batch_size,
-            window: self.window,
-            horizon: self.horizon,
-            device: self.device,
+            batch_size: self.shape.batch_size,
+            window: self.shape.window,
+            horizon: self.shape.horizon,
+            device: self.shape.device,
         })
     }
 }

@@ -6,7 +6,7 @@ mod forecast;
 mod train;
 
 pub use forecast::{BenchArgs, EvaluateArgs, ExportArgs, ModelSeriesArgs, PredictArgs, ServeArgs};
-pub use train::{BacktestArgs, SelectionArgs, TrainArgs, TrainingFlags};
+pub use train::{BacktestArgs, SelectionArgs, ShapeFlags, TrainArgs, TrainingFlags};
 
 use crate::commands::models::ListOptions;
 use crate::data::generate::GenOptions;

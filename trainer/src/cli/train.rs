@@ -62,11 +62,10 @@ pub enum Base {
     LastWeek,
 }
 
-/// The settings every training run takes (`train` and `backtest`).
+/// Window, horizon, batch and device: what `train`, `backtest` and `bench`
+/// all take.
 #[derive(Args, Debug)]
-pub struct TrainingFlags {
-    #[command(flatten)]
-    pub config: TrainConfig,
+pub struct ShapeFlags {
     /// Default 32 on CPU, 256 on CUDA.
     #[arg(long)]
     pub batch_size: Option<usize>,
@@ -76,6 +75,15 @@ pub struct TrainingFlags {
     pub horizon: usize,
     #[arg(long, value_enum, default_value = "auto")]
     pub device: DeviceChoice,
+}
+
+/// The settings every training run takes (`train` and `backtest`).
+#[derive(Args, Debug)]
+pub struct TrainingFlags {
+    #[command(flatten)]
+    pub config: TrainConfig,
+    #[command(flatten)]
+    pub shape: ShapeFlags,
     /// Extra numeric columns to use as features (comma-separated); default: all.
     #[arg(long, value_delimiter = ',')]
     pub features: Option<Vec<String>>,
@@ -92,16 +100,16 @@ pub struct TrainingFlags {
 impl TrainingFlags {
     /// The checked options, and the feature columns asked for.
     pub fn into_options(self, quiet: bool) -> Result<(TrainOptions, Option<Vec<String>>)> {
-        check_batch_size(self.batch_size)?;
+        check_batch_size(self.shape.batch_size)?;
         if let Err(e) = self.config.check() {
             bail!(e);
         }
         let opts = TrainOptions {
             config: self.config,
-            batch_size: self.batch_size,
-            window: self.window,
-            horizon: self.horizon,
-            device: self.device,
+            batch_size: self.shape.batch_size,
+            window: self.shape.window,
+            horizon: self.shape.horizon,
+            device: self.shape.device,
             fill: self.fill,
             norm: self.norm,
             last_week_base: self.base == Base::LastWeek,
