@@ -1,8 +1,8 @@
-//! Rolling-origin backtests (the protocol of ARCHITECTURE.md, Forecast
-//! quality): at each of K origins, `horizon` days apart at the end of a
-//! series, every forecaster sees only the days before the origin; models
-//! are trained on those days (once before the first origin, or again at
-//! each one) into a models folder of their own.
+//! Rolling-origin backtests (the protocol of QUALITY.md, Protocol): at
+//! each of K origins, `horizon` days apart at the end of a series, every
+//! forecaster sees only the days before the origin; models are trained on
+//! those days (once before the first origin, or again at each one) into a
+//! models folder of their own.
 
 mod score;
 
