@@ -11,7 +11,7 @@ pub use score::{MeanScore, Score};
 use crate::baselines::{ets_forecast, naive_forecast, ETS, SEASONAL_NAIVE};
 use crate::data::LoadedData;
 use crate::registry::Registry;
-use crate::training::{prepare, train_new, Start, TrainOptions};
+use crate::training::{prepare, train_new, Prepared, Start, TrainOptions};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use score::{means, OriginScores};
@@ -19,7 +19,9 @@ use serde::Serialize;
 use shoptrain_shared::features::{feature_names, Series};
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::naming::{ModelType, Scope};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// When models are trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -141,6 +143,7 @@ fn backtest_series(
         sales,
         origins,
         env,
+        prepared: RefCell::default(),
     };
     let mut scores = run.baselines();
     for &t in &plan.types {
@@ -170,6 +173,8 @@ struct SeriesRun<'a> {
     sales: Vec<f32>,
     origins: Vec<usize>,
     env: &'a RunEnv<'a>,
+    /// Training data and windows by origin (see `prepared_at`).
+    prepared: RefCell<BTreeMap<usize, Rc<(LoadedData, Prepared)>>>,
 }
 
 impl SeriesRun<'_> {
@@ -227,16 +232,29 @@ impl SeriesRun<'_> {
         Ok(scores.finish())
     }
 
-    /// A new model of type `t` trained on every day before origin `o`.
-    fn train(&self, t: ModelType, o: usize) -> Result<Forecaster> {
+    /// The data before origin `o` and its windows, made once per origin and
+    /// shared by every model type (so are the baselines computed on them).
+    fn prepared_at(&self, o: usize) -> Result<Rc<(LoadedData, Prepared)>> {
+        if let Some(done) = self.prepared.borrow().get(&o) {
+            return Ok(done.clone());
+        }
         let cut = self.data.before(self.series.dates[o]);
         let features = feature_names(&cut.dataset.columns[1..]);
         let prepared = prepare(&cut, self.scope, &features, &self.plan.opts)?;
+        let done = Rc::new((cut, prepared));
+        self.prepared.borrow_mut().insert(o, done.clone());
+        Ok(done)
+    }
+
+    /// A new model of type `t` trained on every day before origin `o`.
+    fn train(&self, t: ModelType, o: usize) -> Result<Forecaster> {
+        let done = self.prepared_at(o)?;
+        let (cut, prepared) = &*done;
         let report = train_new(
             &self.env.reg,
-            &cut,
+            cut,
             t,
-            &prepared,
+            prepared,
             &self.env.device,
             &self.plan.opts,
             Start::Fresh,
