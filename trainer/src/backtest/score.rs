@@ -1,6 +1,7 @@
 //! Scores of a backtest: per origin (MASE against that origin's history,
 //! sMAPE, RMSE), their means per series, and means over series.
 
+use crate::baselines::SEASON;
 use serde::Serialize;
 use shoptrain_shared::metrics::{seasonal_naive_scale, Metrics};
 use std::collections::BTreeMap;
@@ -41,7 +42,7 @@ pub struct OriginScores {
 impl OriginScores {
     /// Scores a forecast made at an origin; `history` is everything before it.
     pub fn add(&mut self, history: &[f32], actual: &[f32], forecast: &[f32]) {
-        let m = Metrics::compute(actual, forecast, seasonal_naive_scale(history, 7));
+        let m = Metrics::compute(actual, forecast, seasonal_naive_scale(history, SEASON));
         self.mase.push(m.mase);
         self.smape.push(m.smape);
         self.rmse.push(m.rmse);

@@ -4,7 +4,7 @@
 use crate::backtest::{every_series, run as run_backtest, Plan, Refit, RunEnv};
 use crate::data::load_csv;
 use crate::device::select_device;
-use crate::output::{print_backtest, print_json};
+use crate::output::{print_backtest, print_json, progress_bar};
 use crate::registry::Registry;
 use crate::training::TrainOptions;
 use anyhow::{Context, Result};
@@ -25,21 +25,6 @@ pub struct BacktestRequest {
     /// Where the trained models stay; a temporary folder when `None`.
     pub keep: Option<PathBuf>,
     pub quiet: bool,
-}
-
-fn progress_bar(total: usize, quiet: bool) -> indicatif::ProgressBar {
-    if quiet {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "backtest [{bar:30}] {pos}/{len} origins x models {msg} eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
 }
 
 pub fn run(req: BacktestRequest, json: bool) -> Result<()> {
@@ -68,7 +53,8 @@ pub fn run(req: BacktestRequest, json: bool) -> Result<()> {
         opts: req.opts,
     };
     let bar = progress_bar(
-        plan.scopes.len() * plan.types.len() * plan.origins,
+        (plan.scopes.len() * plan.types.len() * plan.origins) as u64,
+        "backtest [{bar:30}] {pos}/{len} origins x models {msg} eta {eta}",
         req.quiet,
     );
     let tick = |what: &str| {

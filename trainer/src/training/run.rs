@@ -6,6 +6,7 @@ use super::checkpoint::{best_header, RunState};
 use super::scoring::EVAL_BATCH;
 use super::{Prepared, TrainOptions, TrainReport};
 use crate::optim::AdamW;
+use crate::output::progress_bar;
 use crate::registry::{Checkpoint, CheckpointKind, Registry};
 use crate::seeded_vars::{named_vars, seeded_var_builder, stream_seed};
 use anyhow::{bail, Context, Result};
@@ -76,23 +77,6 @@ struct DeviceData {
     y_train: Tensor,
     x_val: Tensor,
     y_val: Tensor,
-}
-
-fn progress_bar(opts: &TrainOptions, meta: &ModelMetadata, epoch: u32) -> indicatif::ProgressBar {
-    if opts.quiet {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(meta.training.config.epochs as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{prefix} [{bar:30}] epoch {pos}/{len} {msg} eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_prefix(meta.prefix.clone());
-    bar.set_position(epoch as u64);
-    bar
 }
 
 /// Copies `weights` into the model's variables, checking names and shapes.
@@ -171,7 +155,13 @@ impl Run<'_> {
             opt.load_state(state, start.state.step)?;
         }
         let data = self.device_data(meta)?;
-        let bar = progress_bar(self.opts, meta, start.state.epoch);
+        let bar = progress_bar(
+            meta.training.config.epochs as u64,
+            "{prefix} [{bar:30}] epoch {pos}/{len} {msg} eta {eta}",
+            self.opts.quiet,
+        );
+        bar.set_prefix(meta.prefix.clone());
+        bar.set_position(start.state.epoch as u64);
         let (mut state, mut best) = (start.state, start.best);
         let train_started = Instant::now();
         let mut windows_seen = 0usize;

@@ -1,11 +1,11 @@
 //! Scoring a model on validation windows, beside naive baselines.
 
 use super::Prepared;
-use crate::baselines::{ets_forecast, ETS, SEASONAL_NAIVE};
+use crate::baselines::{ets_forecast, naive_forecast, ETS, SEASONAL_NAIVE};
 use anyhow::Result;
 use shoptrain_shared::features::Windows;
 use shoptrain_shared::forecast::{to_sales, Forecaster};
-use shoptrain_shared::metrics::{moving_average, seasonal_naive, Metrics};
+use shoptrain_shared::metrics::{moving_average, Metrics};
 use std::collections::BTreeMap;
 
 /// Windows per forward when validating and scoring: bounds inference memory
@@ -40,12 +40,10 @@ pub fn baselines(p: &Prepared, horizon: usize) -> Baselines {
     let mut out = Baselines::default();
     let hist = &p.val.history_sales;
     let score_of = |f: &[f32]| score(&p.val.y_raw, f, horizon, &p.val_mase_scale);
-    if hist.first().is_some_and(|h| h.len() >= 7) {
-        let f: Vec<f32> = hist
-            .iter()
-            .flat_map(|h| seasonal_naive(h, horizon, 7))
-            .collect();
-        out.metrics.insert(SEASONAL_NAIVE.into(), score_of(&f));
+    let naive: Option<Vec<Vec<f32>>> = hist.iter().map(|h| naive_forecast(h, horizon)).collect();
+    if let Some(naive) = naive.filter(|f| !f.is_empty()) {
+        out.metrics
+            .insert(SEASONAL_NAIVE.into(), score_of(&naive.concat()));
     }
     let f: Vec<f32> = hist
         .iter()
