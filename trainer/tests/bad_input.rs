@@ -507,7 +507,7 @@ fn a_full_disk_fails_the_run_and_keeps_what_was_saved() {
     assert!(
         stderr.contains("training product_P001_all_kan_v2 failed: cannot write ")
             && stderr
-                .contains("product_P001_all_kan_v2_checkpoint_epoch_1.safetensors: File too large"),
+                .contains("product_P001_all_kan_v2_checkpoint_best.safetensors: File too large"),
         "{stderr}"
     );
     // The failed run keeps its number and says why; nothing else changed.

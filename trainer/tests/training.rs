@@ -58,6 +58,31 @@ fn train_all_writes_three_artifact_sets_then_v2() {
             serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
         assert_eq!(meta["status"], "completed");
         assert_eq!(meta["history"].as_array().unwrap().len(), 2);
+        // the model is the best epoch's weights (epoch 0: the untrained
+        // model, which forecasts its seasonal base), not the last epoch's
+        let model = final_weights(&dir, &prefix);
+        let best = weights(
+            &dir,
+            &format!("checkpoints/{prefix}_checkpoint_best.safetensors"),
+        );
+        assert_eq!(model, best, "{prefix}: model is not the best checkpoint");
+        let best_epoch = meta["training"]["best_epoch"].as_u64().unwrap();
+        let history = meta["history"].as_array().unwrap();
+        let best_loss = meta["training"]["best_val_loss"].as_f64().unwrap();
+        assert!(history
+            .iter()
+            .all(|h| h["val_loss"].as_f64().unwrap() >= best_loss));
+        if best_epoch != 2 {
+            // the epoch checkpoint also holds the optimiser's state
+            let last: Vec<_> = weights(
+                &dir,
+                &format!("checkpoints/{prefix}_checkpoint_epoch_2.safetensors"),
+            )
+            .into_iter()
+            .filter(|(n, _)| model.iter().any(|(m, _)| m == n))
+            .collect();
+            assert_ne!(model, last, "{prefix}: best epoch {best_epoch}");
+        }
         assert!(meta["metrics"]["mase"].as_f64().unwrap() > 0.0);
         assert_eq!(meta["data"]["sha256"].as_str().unwrap().len(), 64);
     }
@@ -135,7 +160,12 @@ fn predict_prints_seven_dated_values_and_evaluate_logs_its_runs() {
 }
 
 fn final_weights(dir: &Dir, prefix: &str) -> Vec<(String, Vec<f32>)> {
-    let bytes = std::fs::read(dir.models().join(format!("{prefix}_model.safetensors"))).unwrap();
+    weights(dir, &format!("{prefix}_model.safetensors"))
+}
+
+/// The tensors of a weights file under the models folder, sorted by name.
+fn weights(dir: &Dir, file: &str) -> Vec<(String, Vec<f32>)> {
+    let bytes = std::fs::read(dir.models().join(file)).unwrap();
     let (tensors, _) = read_weights(&bytes).unwrap();
     let mut out: Vec<(String, Vec<f32>)> = tensors
         .into_iter()
@@ -272,4 +302,54 @@ fn bad_input_is_named_and_writes_nothing() {
                 n.starts_with("models.db") || n.starts_with("versions.json")
             })
     );
+}
+
+#[test]
+fn a_run_that_never_beats_its_base_keeps_the_base_not_the_last_epoch() {
+    let dir = crate::dir();
+    let data = dir.small_data(100);
+    // a learning rate far too high: every epoch is worse than the untrained model
+    dir.cmd()
+        .args(["--quiet", "train", "--data"])
+        .arg(&data)
+        .args(["--product", "P001", "--model", "kan", "--epochs", "3"])
+        .args(["--window", "14", "--lr", "0.5", "--checkpoint-every", "1"])
+        .ok();
+    let prefix = "product_P001_all_kan_v1";
+    let meta: serde_json::Value =
+        serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
+    assert_eq!(meta["training"]["best_epoch"], 0, "{meta}");
+    let model = final_weights(&dir, prefix);
+    assert_eq!(
+        model,
+        weights(
+            &dir,
+            &format!("checkpoints/{prefix}_checkpoint_best.safetensors")
+        )
+    );
+    // and it forecasts its base: the mean of the same weekday over the last two weeks
+    let csv = dir
+        .cmd()
+        .args(["predict", prefix, "--data"])
+        .arg(&data)
+        .args(["--format", "csv"])
+        .ok();
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut daily = std::collections::BTreeMap::<String, f64>::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[2] == "P001" {
+            *daily.entry(f[0].to_string()).or_default() += f[3].parse::<f64>().unwrap();
+        }
+    }
+    let sales: Vec<f64> = daily.into_values().collect();
+    let n = sales.len();
+    for (h, line) in csv.lines().skip(1).enumerate() {
+        let got: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
+        let want = (sales[n - 14 + h % 7] + sales[n - 7 + h % 7]) / 2.0;
+        assert!(
+            (got - want).abs() < 1e-3 * want.abs().max(1.0),
+            "day {h}: {got} vs {want}"
+        );
+    }
 }

@@ -70,8 +70,8 @@ impl ModelConfig {
     }
 
     /// Names of the output layer's weight tensors (those with `horizon`
-    /// rows start with this), which a last-week-based model starts at zero
-    /// so that it starts as "same day last week".
+    /// rows start with this), which a model with a seasonal base starts at
+    /// zero so that it starts as that base.
     pub fn output_layer(&self) -> String {
         match self {
             ModelConfig::Mlstm(_) | ModelConfig::Transformer(_) => "head.".into(),
@@ -79,43 +79,72 @@ impl ModelConfig {
         }
     }
 
-    /// Whether the network corrects last week's sales (see [`last_week`]).
-    pub fn last_week_base(&self) -> bool {
-        match self {
-            ModelConfig::Mlstm(c) => c.last_week_base,
-            ModelConfig::Transformer(c) => c.last_week_base,
-            ModelConfig::Kan(c) => c.last_week_base,
+    /// Weeks the seasonal base averages (see [`seasonal_base`]); 0 when the
+    /// network forecasts the days itself.
+    pub fn base_weeks(&self) -> usize {
+        let (on, weeks) = match self {
+            ModelConfig::Mlstm(c) => (c.last_week_base, c.base_weeks),
+            ModelConfig::Transformer(c) => (c.last_week_base, c.base_weeks),
+            ModelConfig::Kan(c) => (c.last_week_base, c.base_weeks),
+        };
+        if on {
+            weeks
+        } else {
+            0
         }
     }
 
-    /// The same architecture with the last-week base on or off (on only
-    /// where the window holds a week).
-    pub fn with_last_week_base(mut self, on: bool) -> ModelConfig {
-        let on = on && self.window() >= WEEK;
+    /// The same architecture with a seasonal base of `weeks` weeks (0: none),
+    /// capped at the weeks the window holds; a window shorter than a week
+    /// gets none.
+    pub fn with_base_weeks(mut self, weeks: usize) -> ModelConfig {
+        let weeks = weeks.min(self.window() / WEEK);
+        let (on, weeks) = (weeks > 0, weeks.max(1));
         match &mut self {
-            ModelConfig::Mlstm(c) => c.last_week_base = on,
-            ModelConfig::Transformer(c) => c.last_week_base = on,
-            ModelConfig::Kan(c) => c.last_week_base = on,
+            ModelConfig::Mlstm(c) => (c.last_week_base, c.base_weeks) = (on, weeks),
+            ModelConfig::Transformer(c) => (c.last_week_base, c.base_weeks) = (on, weeks),
+            ModelConfig::Kan(c) => (c.last_week_base, c.base_weeks) = (on, weeks),
         }
         self
     }
 }
 
-/// Days of the seasonal cycle the last-week base repeats.
+/// Days of the seasonal cycle the base repeats.
 pub const WEEK: usize = 7;
 
-/// Normalised sales (feature 0) of the window's last week, repeated over
-/// the horizon: `[batch, window, features]` → `[batch, horizon]`. With it
-/// as the base, an untrained network already forecasts "same day last
-/// week", and training learns only what to change.
-pub fn last_week(x: &Tensor, horizon: usize) -> Result<Tensor> {
+fn one_week() -> usize {
+    1
+}
+fn is_one_week(weeks: &usize) -> bool {
+    *weeks == 1
+}
+
+/// The seasonal base: for each forecast day, the mean normalised sales
+/// (feature 0) of the same weekday over the window's last `weeks` weeks,
+/// `[batch, window, features]` → `[batch, horizon]`. With it, an untrained
+/// network already forecasts that mean, and training learns only what to
+/// change. One week is "same day last week"; averaging four is steadier on
+/// noisy days (QUALITY.md, experiment 15).
+pub fn seasonal_base(x: &Tensor, horizon: usize, weeks: usize) -> Result<Tensor> {
     let (_, t, _) = x.dims3()?;
-    let idx: Vec<u32> = (0..horizon).map(|h| (t - WEEK + h % WEEK) as u32).collect();
-    let idx = Tensor::from_vec(idx, horizon, x.device())?;
-    x.narrow(2, 0, 1)?
-        .squeeze(2)?
-        .contiguous()?
-        .index_select(&idx, 1)
+    let sales = x.narrow(2, 0, 1)?.squeeze(2)?.contiguous()?;
+    let mut sum: Option<Tensor> = None;
+    for w in 1..=weeks {
+        let idx: Vec<u32> = (0..horizon)
+            .map(|h| (t - w * WEEK + h % WEEK) as u32)
+            .collect();
+        let idx = Tensor::from_vec(idx, horizon, x.device())?;
+        let days = sales.index_select(&idx, 1)?;
+        sum = Some(match sum {
+            Some(s) => (s + days)?,
+            None => days,
+        });
+    }
+    match sum {
+        Some(s) if weeks > 1 => s / weeks as f64,
+        Some(s) => Ok(s),
+        None => candle_core::bail!("a seasonal base needs at least one week"),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -125,13 +154,13 @@ enum Network {
     Kan(KanForecaster),
 }
 
-/// A forecaster network and, when its config says so, the last-week base
+/// A forecaster network and, when its config says so, the seasonal base
 /// it corrects.
 #[derive(Debug, Clone)]
 pub struct Model {
     network: Network,
-    /// `Some(horizon)` when the output is added to [`last_week`].
-    last_week_base: Option<usize>,
+    /// `Some((horizon, weeks))` when the output is added to [`seasonal_base`].
+    base: Option<(usize, usize)>,
 }
 
 impl Model {
@@ -144,7 +173,7 @@ impl Model {
         };
         Ok(Model {
             network,
-            last_week_base: cfg.last_week_base().then(|| cfg.horizon()),
+            base: (cfg.base_weeks() > 0).then(|| (cfg.horizon(), cfg.base_weeks())),
         })
     }
 
@@ -156,8 +185,8 @@ impl Model {
             Network::Transformer(m) => m.forward(x, noise)?,
             Network::Kan(m) => m.forward(x)?,
         };
-        match self.last_week_base {
-            Some(horizon) => out + last_week(x, horizon)?,
+        match self.base {
+            Some((horizon, weeks)) => out + seasonal_base(x, horizon, weeks)?,
             None => Ok(out),
         }
     }
@@ -169,24 +198,38 @@ mod tests {
     use candle_core::Device;
 
     #[test]
-    fn last_week_repeats_the_windows_last_seven_days_of_sales() {
-        // 1 window of 10 days x 2 features; sales are 0..10, the other column 100+
-        let rows: Vec<f32> = (0..10).flat_map(|t| [t as f32, 100.0 + t as f32]).collect();
-        let x = Tensor::from_vec(rows, (1, 10, 2), &Device::Cpu).unwrap();
-        let base = last_week(&x, 9).unwrap().to_vec2::<f32>().unwrap();
-        assert_eq!(base, vec![vec![3., 4., 5., 6., 7., 8., 9., 3., 4.]]);
+    fn the_seasonal_base_averages_the_same_weekday_over_the_last_weeks() {
+        // 1 window of 15 days x 2 features; sales are 0..15, the other column 100+
+        let rows: Vec<f32> = (0..15).flat_map(|t| [t as f32, 100.0 + t as f32]).collect();
+        let x = Tensor::from_vec(rows, (1, 15, 2), &Device::Cpu).unwrap();
+        let one = seasonal_base(&x, 9, 1).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(one, vec![vec![8., 9., 10., 11., 12., 13., 14., 8., 9.]]);
+        // mean of day t-14 and t-7: (1+8)/2 …
+        let two = seasonal_base(&x, 7, 2).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(two, vec![vec![4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5]]);
     }
 
     #[test]
-    fn the_base_is_recorded_only_when_the_window_holds_a_week() {
-        let on = ModelConfig::default_for(ModelType::Kan, 3, 14, 7).with_last_week_base(true);
-        assert!(on.last_week_base());
-        let short = ModelConfig::default_for(ModelType::Kan, 3, 5, 7).with_last_week_base(true);
-        assert!(!short.last_week_base());
-        // models trained without it keep their metadata unchanged
+    fn the_base_is_capped_at_the_weeks_the_window_holds() {
+        let four = ModelConfig::default_for(ModelType::Kan, 3, 30, 7).with_base_weeks(4);
+        assert_eq!(four.base_weeks(), 4);
+        let capped = ModelConfig::default_for(ModelType::Kan, 3, 14, 7).with_base_weeks(4);
+        assert_eq!(capped.base_weeks(), 2);
+        let short = ModelConfig::default_for(ModelType::Kan, 3, 5, 7).with_base_weeks(4);
+        assert_eq!(short.base_weeks(), 0);
+        // models trained without a base keep their metadata unchanged
         let off = ModelConfig::default_for(ModelType::Mlstm, 3, 14, 7);
-        assert!(!serde_json::to_string(&off)
-            .unwrap()
-            .contains("last_week_base"));
+        let json = serde_json::to_string(&off).unwrap();
+        assert!(!json.contains("last_week_base") && !json.contains("base_weeks"));
+    }
+
+    #[test]
+    fn models_saved_before_base_weeks_keep_same_day_last_week() {
+        let old = r#"{"type":"kan","features":3,"window":14,"horizon":7,"hidden":[8],
+            "grid_size":5,"spline_order":3,"grid_range":[-3.0,3.0],"last_week_base":true}"#;
+        let cfg: ModelConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(cfg.base_weeks(), 1);
+        let again = serde_json::to_string(&cfg).unwrap();
+        assert!(!again.contains("base_weeks"), "{again}");
     }
 }

@@ -58,8 +58,9 @@ impl SelectionArgs {
 pub enum Base {
     /// Nothing: the network forecasts the days itself.
     Zero,
-    /// Last week's sales: the network forecasts a correction to them.
-    LastWeek,
+    /// The same weekday's mean sales over the last `--base-weeks` weeks:
+    /// the network forecasts a correction to them.
+    Seasonal,
 }
 
 /// Window, horizon, batch and device: what `train`, `backtest` and `bench`
@@ -92,9 +93,13 @@ pub struct TrainingFlags {
     /// Normalisation of product/store models (global models always use instance).
     #[arg(long, value_enum, default_value = "instance")]
     pub norm: NormChoice,
-    /// What a new model's output is added to (last week: QUALITY.md, experiment 8).
-    #[arg(long, value_enum, default_value = "last-week")]
+    /// What a new model's output is added to (QUALITY.md, experiments 8 and 15).
+    #[arg(long, value_enum, default_value = "seasonal")]
     pub base: Base,
+    /// Weeks the seasonal base averages (1: same day last week); at most the
+    /// weeks the window holds.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=52))]
+    pub base_weeks: u16,
 }
 
 impl TrainingFlags {
@@ -112,7 +117,10 @@ impl TrainingFlags {
             device: self.shape.device,
             fill: self.fill,
             norm: self.norm,
-            last_week_base: self.base == Base::LastWeek,
+            base_weeks: match self.base {
+                Base::Zero => 0,
+                Base::Seasonal => self.base_weeks as usize,
+            },
             quiet,
             halt_after_epoch: None,
         };

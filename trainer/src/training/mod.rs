@@ -40,8 +40,8 @@ pub struct TrainOptions {
     pub device: DeviceChoice,
     pub fill: Fill,
     pub norm: NormChoice,
-    /// New models forecast a correction to last week's sales.
-    pub last_week_base: bool,
+    /// Weeks of the seasonal base new models correct (0: no base).
+    pub base_weeks: usize,
     pub quiet: bool,
     /// Fault injection for tests: exit abruptly after this epoch's checkpoint.
     pub halt_after_epoch: Option<u32>,
@@ -57,7 +57,7 @@ impl Default for TrainOptions {
             device: DeviceChoice::Auto,
             fill: Fill::Zero,
             norm: NormChoice::Instance,
-            last_week_base: true,
+            base_weeks: 4,
             quiet: true,
             halt_after_epoch: None,
         }
@@ -117,7 +117,7 @@ pub fn train_new(
             opts.window,
             opts.horizon,
         )
-        .with_last_week_base(opts.last_week_base),
+        .with_base_weeks(opts.base_weeks),
     };
     let setup = RunSetup {
         name: VersionedName::new(name, version),

@@ -102,7 +102,7 @@ fn load_weights(
 }
 
 /// Zeroes the output layer's weights (`[horizon, …]` tensors) so that a
-/// last-week-based model starts out forecasting last week exactly.
+/// model with a seasonal base starts out forecasting that base exactly.
 fn zero_output_layer(vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
     let prefix = cfg.output_layer();
     for (name, var) in vars {
@@ -113,9 +113,12 @@ fn zero_output_layer(vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
     Ok(())
 }
 
+/// A copy of the weights as they are now. `copy` first: on the same device
+/// `to_device` shares the variable's storage, which the optimiser updates in
+/// place, so a "best" snapshot would silently become the last epoch's.
 fn snapshot(vars: &[(String, Var)], device: &Device) -> Result<Vec<(String, Tensor)>> {
     vars.iter()
-        .map(|(n, v)| Ok((n.clone(), v.as_tensor().to_device(device)?)))
+        .map(|(n, v)| Ok((n.clone(), v.as_tensor().copy()?.to_device(device)?)))
         .collect()
 }
 
@@ -144,7 +147,7 @@ impl Run<'_> {
         let vars = named_vars(&varmap);
         match &start.weights {
             Some(weights) => load_weights(&vars, weights, self.device)?,
-            None if meta.architecture.last_week_base() => {
+            None if meta.architecture.base_weeks() > 0 => {
                 zero_output_layer(&vars, &meta.architecture)?
             }
             None => {}
@@ -163,6 +166,9 @@ impl Run<'_> {
         bar.set_prefix(meta.prefix.clone());
         bar.set_position(start.state.epoch as u64);
         let (mut state, mut best) = (start.state, start.best);
+        if state.epoch == 0 && start.weights.is_none() && meta.architecture.base_weeks() > 0 {
+            self.start_at_the_base(meta, &model, &vars, &data, &mut state, &mut best)?;
+        }
         let train_started = Instant::now();
         let mut windows_seen = 0usize;
         while state.epoch < meta.training.config.epochs {
@@ -214,6 +220,36 @@ impl Run<'_> {
             self.prepared.train.count,
             per_second,
         ))
+    }
+
+    /// Scores the untrained model, which forecasts its seasonal base
+    /// exactly, as epoch 0: an epoch must beat the base on the validation
+    /// windows to be kept, so training never leaves a model worse there than
+    /// the base it started from (QUALITY.md, experiment 16).
+    fn start_at_the_base(
+        &self,
+        meta: &ModelMetadata,
+        model: &Model,
+        vars: &[(String, Var)],
+        data: &DeviceData,
+        state: &mut RunState,
+        best: &mut Option<Vec<(String, Tensor)>>,
+    ) -> Result<()> {
+        let val_loss = self.validation_loss(model, data, meta.training.config.loss)?;
+        state.best_val_loss = Some(val_loss);
+        state.best_epoch = Some(0);
+        let weights = snapshot(vars, &Device::Cpu)?;
+        let checkpoint = Checkpoint {
+            kind: CheckpointKind::Best,
+            epoch: 0,
+            tensors: &weights,
+            header: best_header(header(&meta.prefix, meta.model_type), 0, val_loss),
+            val_loss: Some(val_loss),
+        };
+        self.reg
+            .save_checkpoint(self.run_id, &meta.prefix, checkpoint)?;
+        *best = Some(weights);
+        Ok(())
     }
 
     /// One pass over the shuffled training windows; returns the mean loss.
@@ -324,18 +360,28 @@ mod tests {
     }
 
     #[test]
-    fn a_fresh_last_week_model_forecasts_last_week_for_every_type() {
-        use shoptrain_shared::models::last_week;
+    fn a_snapshot_keeps_its_values_when_training_moves_the_weights() {
+        let dev = Device::Cpu;
+        let var = Var::from_tensor(&Tensor::new(&[1f32, 2.0], &dev).unwrap()).unwrap();
+        let vars = vec![("w".to_string(), var.clone())];
+        let before = snapshot(&vars, &dev).unwrap();
+        var.set(&Tensor::new(&[5f32, 6.0], &dev).unwrap()).unwrap();
+        assert_eq!(before[0].1.to_vec1::<f32>().unwrap(), vec![1., 2.]);
+    }
+
+    #[test]
+    fn a_fresh_model_with_a_base_forecasts_the_base_for_every_type() {
+        use shoptrain_shared::models::seasonal_base;
         use shoptrain_shared::naming::ModelType;
         let dev = Device::Cpu;
         let x = Tensor::randn(0f32, 1f32, (4, 14, 3), &dev).unwrap();
         for t in ModelType::ALL {
-            let cfg = ModelConfig::default_for(t, 3, 14, 7).with_last_week_base(true);
+            let cfg = ModelConfig::default_for(t, 3, 14, 7).with_base_weeks(2);
             let varmap = VarMap::new();
             let model = Model::new(&cfg, seeded_var_builder(&varmap, 1, &dev)).unwrap();
             let vars = named_vars(&varmap);
             let before = model.forward(&x, None).unwrap();
-            let base = last_week(&x, 7).unwrap();
+            let base = seasonal_base(&x, 7, 2).unwrap();
             let moved = (&before - &base).unwrap().abs().unwrap().max_all().unwrap();
             assert!(moved.to_scalar::<f32>().unwrap() > 1e-3, "{t}: random head");
             zero_output_layer(&vars, &cfg).unwrap();
