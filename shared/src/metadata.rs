@@ -88,6 +88,12 @@ pub struct TrainConfig {
     /// Write an epoch checkpoint (with optimiser state) every N epochs; 0 = never.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 1))]
     pub checkpoint_every: u32,
+    /// Epoch checkpoints kept: the newest N (the latest is what --resume
+    /// needs); older ones are removed as training goes. The best
+    /// checkpoint is always kept.
+    #[serde(default = "one_checkpoint")]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1))]
+    pub keep_checkpoints: u32,
     /// What training minimises (and early stopping watches). MAE by
     /// default (QUALITY.md, experiment 8); metadata without it means MSE.
     #[serde(default)]
@@ -105,9 +111,14 @@ impl Default for TrainConfig {
             patience: 10,
             val_ratio: 0.2,
             checkpoint_every: 1,
+            keep_checkpoints: 1,
             loss: Loss::Mae,
         }
     }
+}
+
+fn one_checkpoint() -> u32 {
+    1
 }
 
 impl TrainConfig {
@@ -115,6 +126,9 @@ impl TrainConfig {
     pub fn check(&self) -> Result<(), String> {
         if self.epochs == 0 {
             return Err("--epochs must be at least 1".into());
+        }
+        if self.keep_checkpoints == 0 {
+            return Err("--keep-checkpoints must be at least 1 (--resume needs the latest epoch checkpoint; --checkpoint-every 0 writes none)".into());
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err("--lr must be a positive number".into());

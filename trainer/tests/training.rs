@@ -38,7 +38,6 @@ fn train_all_writes_three_artifact_sets_then_v2() {
             format!("{prefix}_metadata.json"),
             format!("{prefix}_loss_curve.png"),
             format!("checkpoints/{prefix}_checkpoint_best.safetensors"),
-            format!("checkpoints/{prefix}_checkpoint_epoch_1.safetensors"),
             format!("checkpoints/{prefix}_checkpoint_epoch_2.safetensors"),
         ] {
             let path = dir.models().join(&file);
@@ -352,4 +351,90 @@ fn a_run_that_never_beats_its_base_keeps_the_base_not_the_last_epoch() {
             "day {h}: {got} vs {want}"
         );
     }
+}
+
+#[test]
+fn old_epoch_checkpoints_are_removed_as_training_goes() {
+    let dir = crate::dir();
+    let data = dir.small_data(100);
+    let train = |extra: &[&str]| {
+        dir.cmd()
+            .args(["--quiet", "train", "--data"])
+            .arg(&data)
+            .args(["--product", "P001", "--model", "kan", "--window", "14"])
+            .args(["--epochs", "5", "--patience", "50"])
+            .args(extra)
+            .ok()
+    };
+    let epoch_files = |prefix: &str| -> Vec<u32> {
+        let mut found: Vec<u32> = std::fs::read_dir(dir.models().join("checkpoints"))
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                let rest = name.strip_prefix(&format!("{prefix}_checkpoint_epoch_"))?;
+                rest.strip_suffix(".safetensors")?.parse().ok()
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    // default: the latest epoch checkpoint (what --resume needs) and the best
+    train(&[]);
+    assert_eq!(epoch_files("product_P001_all_kan_v1"), vec![5]);
+    assert!(dir
+        .models()
+        .join("checkpoints/product_P001_all_kan_v1_checkpoint_best.safetensors")
+        .is_file());
+    train(&["--keep-checkpoints", "3"]);
+    assert_eq!(epoch_files("product_P001_all_kan_v2"), vec![3, 4, 5]);
+    // a run killed mid-way keeps its latest checkpoint, the index stays
+    // consistent, and the resumed run finishes with the same retention
+    let halted = dir
+        .cmd()
+        .args(["--quiet", "train", "--data"])
+        .arg(&data)
+        .args(["--product", "P001", "--model", "kan", "--window", "14"])
+        .args([
+            "--epochs",
+            "5",
+            "--patience",
+            "50",
+            "--halt-after-epoch",
+            "3",
+        ])
+        .output();
+    assert_eq!(halted.status.code(), Some(86));
+    assert_eq!(epoch_files("product_P001_all_kan_v3"), vec![3]);
+    dir.cmd()
+        .args(["--quiet", "train", "--data"])
+        .arg(&data)
+        .args(["--resume", "product_P001_all_kan_v3"])
+        .ok();
+    assert_eq!(epoch_files("product_P001_all_kan_v3"), vec![5]);
+    assert_eq!(
+        final_weights(&dir, "product_P001_all_kan_v1"),
+        final_weights(&dir, "product_P001_all_kan_v3")
+    );
+    let verify = dir.cmd().args(["index", "verify"]).ok();
+    assert!(!verify.contains("missing"), "{verify}");
+    // zero would leave --resume nothing to start from
+    let out = dir
+        .cmd()
+        .args(["train", "--data"])
+        .arg(&data)
+        .args([
+            "--product",
+            "P001",
+            "--model",
+            "kan",
+            "--keep-checkpoints",
+            "0",
+        ])
+        .output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--keep-checkpoints must be at least 1"),
+        "{stderr}"
+    );
 }

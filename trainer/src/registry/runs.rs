@@ -87,6 +87,38 @@ impl Registry {
         )
     }
 
+    /// Keeps the newest `keep` epoch checkpoints of a run and removes the
+    /// others: index rows first, then files, so a kill in between leaves
+    /// only unlisted files (older than the kept ones, so `--resume` still
+    /// takes the latest) and never a row without its file.
+    pub fn prune_epoch_checkpoints(&self, run: i64, prefix: &str, keep: usize) -> Result<()> {
+        let mut epochs: Vec<(u32, String)> = self
+            .checkpoint_files(prefix)
+            .into_iter()
+            .filter_map(|(kind, rel)| match kind {
+                Artifact::EpochCheckpoint(n) => Some((n, rel)),
+                _ => None,
+            })
+            .collect();
+        epochs.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+        let old = epochs.split_off(keep.min(epochs.len()));
+        if old.is_empty() {
+            return Ok(());
+        }
+        let numbers: Vec<u32> = old.iter().map(|(n, _)| *n).collect();
+        self.index.remove_epoch_checkpoints(run, &numbers)?;
+        for (_, rel) in old {
+            let path = self.dir.join(&rel);
+            std::fs::remove_file(&path)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                })
+                .with_context(|| format!("cannot remove old checkpoint {}", path.display()))?;
+        }
+        Ok(())
+    }
+
     /// Writes the final artifacts (loss curve, weights), then marks the run
     /// completed in its metadata file and index row.
     pub fn complete_run(

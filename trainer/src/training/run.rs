@@ -318,6 +318,9 @@ impl Run<'_> {
             };
             self.reg
                 .save_checkpoint(self.run_id, &meta.prefix, checkpoint)?;
+            let keep = meta.training.config.keep_checkpoints.max(1) as usize;
+            self.reg
+                .prune_epoch_checkpoints(self.run_id, &meta.prefix, keep)?;
         }
         if improved {
             let weights = snapshot(vars, &Device::Cpu)?;

@@ -98,6 +98,27 @@ impl Index {
         )
     }
 
+    /// Forgets the epoch checkpoints of these epochs (one transaction).
+    pub fn remove_epoch_checkpoints(&self, model_id: i64, epochs: &[u32]) -> Result<()> {
+        self.write(
+            || {
+                format!(
+                    "forget old epoch checkpoints of {}",
+                    self.row_name(model_id)
+                )
+            },
+            |c| {
+                for epoch in epochs {
+                    c.execute(
+                        "DELETE FROM checkpoints WHERE model_id = ?1 AND kind = ?2 AND epoch = ?3",
+                        params![model_id, CheckpointKind::Epoch, epoch],
+                    )?;
+                }
+                Ok(())
+            },
+        )
+    }
+
     pub fn epochs(&self, model_id: i64) -> Result<Vec<EpochRecord>> {
         self.read(
             || format!("read the epochs of {}", self.row_name(model_id)),
