@@ -18,17 +18,9 @@ pub struct KanConfig {
     pub grid_size: usize,
     pub spline_order: usize,
     pub grid_range: [f64; 2],
-    /// The network forecasts a correction to a seasonal base (see
-    /// `super::seasonal_base`); absent in models trained without it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub last_week_base: bool,
-    /// Weeks the seasonal base averages; absent (1: same day last week) in
-    /// models trained before it was configurable.
-    #[serde(
-        default = "super::one_week",
-        skip_serializing_if = "super::is_one_week"
-    )]
-    pub base_weeks: usize,
+    /// The seasonal base the network corrects, if any.
+    #[serde(flatten)]
+    pub base: super::BaseConfig,
 }
 
 impl KanConfig {
@@ -41,8 +33,7 @@ impl KanConfig {
             grid_size: 5,
             spline_order: 3,
             grid_range: [-3.0, 3.0],
-            last_week_base: false,
-            base_weeks: 1,
+            base: super::BaseConfig::default(),
         }
     }
 

@@ -26,17 +26,9 @@ pub struct MlstmConfig {
     /// Width of the feed-forward in the transformer layer after the blocks.
     pub ff: usize,
     pub dropout: f32,
-    /// The network forecasts a correction to a seasonal base (see
-    /// `super::seasonal_base`); absent in models trained without it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub last_week_base: bool,
-    /// Weeks the seasonal base averages; absent (1: same day last week) in
-    /// models trained before it was configurable.
-    #[serde(
-        default = "super::one_week",
-        skip_serializing_if = "super::is_one_week"
-    )]
-    pub base_weeks: usize,
+    /// The seasonal base the network corrects, if any.
+    #[serde(flatten)]
+    pub base: super::BaseConfig,
 }
 
 impl MlstmConfig {
@@ -50,8 +42,7 @@ impl MlstmConfig {
             blocks: 2,
             ff: 128,
             dropout: 0.1,
-            last_week_base: false,
-            base_weeks: 1,
+            base: super::BaseConfig::default(),
         }
     }
 }

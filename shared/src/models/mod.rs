@@ -79,33 +79,67 @@ impl ModelConfig {
         }
     }
 
+    fn base(&self) -> &BaseConfig {
+        match self {
+            ModelConfig::Mlstm(c) => &c.base,
+            ModelConfig::Transformer(c) => &c.base,
+            ModelConfig::Kan(c) => &c.base,
+        }
+    }
+
     /// Weeks the seasonal base averages (see [`seasonal_base`]); 0 when the
     /// network forecasts the days itself.
     pub fn base_weeks(&self) -> usize {
-        let (on, weeks) = match self {
-            ModelConfig::Mlstm(c) => (c.last_week_base, c.base_weeks),
-            ModelConfig::Transformer(c) => (c.last_week_base, c.base_weeks),
-            ModelConfig::Kan(c) => (c.last_week_base, c.base_weeks),
-        };
-        if on {
-            weeks
-        } else {
-            0
-        }
+        self.base().weeks()
     }
 
     /// The same architecture with a seasonal base of `weeks` weeks (0: none),
     /// capped at the weeks the window holds; a window shorter than a week
     /// gets none.
     pub fn with_base_weeks(mut self, weeks: usize) -> ModelConfig {
-        let weeks = weeks.min(self.window() / WEEK);
-        let (on, weeks) = (weeks > 0, weeks.max(1));
+        let base = BaseConfig::of_weeks(weeks.min(self.window() / WEEK));
         match &mut self {
-            ModelConfig::Mlstm(c) => (c.last_week_base, c.base_weeks) = (on, weeks),
-            ModelConfig::Transformer(c) => (c.last_week_base, c.base_weeks) = (on, weeks),
-            ModelConfig::Kan(c) => (c.last_week_base, c.base_weeks) = (on, weeks),
+            ModelConfig::Mlstm(c) => c.base = base,
+            ModelConfig::Transformer(c) => c.base = base,
+            ModelConfig::Kan(c) => c.base = base,
         }
         self
+    }
+}
+
+/// Whether, and over how many weeks, a network corrects the seasonal base;
+/// flattened into each type's config. Both keys are absent in models trained
+/// without a base; `base_weeks` is absent (1: same day last week) in models
+/// trained before it was configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseConfig {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    last_week_base: bool,
+    #[serde(default = "one_week", skip_serializing_if = "is_one_week")]
+    base_weeks: usize,
+}
+
+impl Default for BaseConfig {
+    fn default() -> Self {
+        BaseConfig::of_weeks(0)
+    }
+}
+
+impl BaseConfig {
+    /// A base over `weeks` weeks; 0: none.
+    fn of_weeks(weeks: usize) -> BaseConfig {
+        BaseConfig {
+            last_week_base: weeks > 0,
+            base_weeks: weeks.max(1),
+        }
+    }
+
+    fn weeks(&self) -> usize {
+        if self.last_week_base {
+            self.base_weeks
+        } else {
+            0
+        }
     }
 }
 
@@ -126,25 +160,23 @@ fn is_one_week(weeks: &usize) -> bool {
 /// change. One week is "same day last week"; averaging four is steadier on
 /// noisy days (QUALITY.md, experiment 15).
 pub fn seasonal_base(x: &Tensor, horizon: usize, weeks: usize) -> Result<Tensor> {
-    let (_, t, _) = x.dims3()?;
-    let sales = x.narrow(2, 0, 1)?.squeeze(2)?.contiguous()?;
-    let mut sum: Option<Tensor> = None;
-    for w in 1..=weeks {
-        let idx: Vec<u32> = (0..horizon)
-            .map(|h| (t - w * WEEK + h % WEEK) as u32)
-            .collect();
-        let idx = Tensor::from_vec(idx, horizon, x.device())?;
-        let days = sales.index_select(&idx, 1)?;
-        sum = Some(match sum {
-            Some(s) => (s + days)?,
-            None => days,
-        });
+    let (batch, t, _) = x.dims3()?;
+    if weeks == 0 || weeks * WEEK > t {
+        candle_core::bail!(
+            "a seasonal base of {weeks} weeks needs 1 to {} weeks",
+            t / WEEK
+        );
     }
-    match sum {
-        Some(s) if weeks > 1 => s / weeks as f64,
-        Some(s) => Ok(s),
-        None => candle_core::bail!("a seasonal base needs at least one week"),
-    }
+    let idx: Vec<u32> = (1..=weeks)
+        .flat_map(|w| (0..horizon).map(move |h| (t - w * WEEK + h % WEEK) as u32))
+        .collect();
+    let idx = Tensor::from_vec(idx, weeks * horizon, x.device())?;
+    x.narrow(2, 0, 1)?
+        .squeeze(2)?
+        .contiguous()?
+        .index_select(&idx, 1)?
+        .reshape((batch, weeks, horizon))?
+        .mean(1)
 }
 
 #[derive(Debug, Clone)]

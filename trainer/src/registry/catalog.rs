@@ -56,11 +56,7 @@ impl Registry {
         );
         files.push(Artifact::Metadata.file_name(prefix));
         for rel in &files {
-            match std::fs::remove_file(self.dir.join(rel)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => bail!("cannot remove {}: {e}", self.dir.join(rel).display()),
-            }
+            self.remove_file(rel)?;
         }
         self.index.remove(prefix)?;
         self.save_aliases()?;

@@ -190,4 +190,26 @@ impl Registry {
         out.sort_by(|a, b| a.1.cmp(&b.1));
         out
     }
+
+    /// `(epoch, relative path)` of every epoch checkpoint file of `prefix`.
+    pub fn epoch_checkpoints(&self, prefix: &str) -> Vec<(u32, String)> {
+        self.checkpoint_files(prefix)
+            .into_iter()
+            .filter_map(|(kind, rel)| match kind {
+                Artifact::EpochCheckpoint(n) => Some((n, rel)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Removes a file of the models folder; one already gone is no error.
+    fn remove_file(&self, rel: &str) -> Result<()> {
+        let path = self.dir.join(rel);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                bail!("cannot remove {}: {e}", path.display())
+            }
+            _ => Ok(()),
+        }
+    }
 }

@@ -92,14 +92,7 @@ impl Registry {
     /// only unlisted files (older than the kept ones, so `--resume` still
     /// takes the latest) and never a row without its file.
     pub fn prune_epoch_checkpoints(&self, run: i64, prefix: &str, keep: usize) -> Result<()> {
-        let mut epochs: Vec<(u32, String)> = self
-            .checkpoint_files(prefix)
-            .into_iter()
-            .filter_map(|(kind, rel)| match kind {
-                Artifact::EpochCheckpoint(n) => Some((n, rel)),
-                _ => None,
-            })
-            .collect();
+        let mut epochs = self.epoch_checkpoints(prefix);
         epochs.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
         let old = epochs.split_off(keep.min(epochs.len()));
         if old.is_empty() {
@@ -108,13 +101,7 @@ impl Registry {
         let numbers: Vec<u32> = old.iter().map(|(n, _)| *n).collect();
         self.index.remove_epoch_checkpoints(run, &numbers)?;
         for (_, rel) in old {
-            let path = self.dir.join(&rel);
-            std::fs::remove_file(&path)
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => Ok(()),
-                    _ => Err(e),
-                })
-                .with_context(|| format!("cannot remove old checkpoint {}", path.display()))?;
+            self.remove_file(&rel)?;
         }
         Ok(())
     }

@@ -79,12 +79,8 @@ pub struct Resumed {
 /// Reads the latest epoch checkpoint of `prefix`.
 pub fn latest_epoch_checkpoint(reg: &Registry, prefix: &str) -> Result<Resumed> {
     let (_, rel) = reg
-        .checkpoint_files(prefix)
+        .epoch_checkpoints(prefix)
         .into_iter()
-        .filter_map(|(k, rel)| match k {
-            Artifact::EpochCheckpoint(n) => Some((n, rel)),
-            _ => None,
-        })
         .max_by_key(|(n, _)| *n)
         .with_context(|| {
             format!(

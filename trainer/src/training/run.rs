@@ -145,11 +145,11 @@ impl Run<'_> {
             seeded_var_builder(&varmap, seed, self.device),
         )?;
         let vars = named_vars(&varmap);
+        // a fresh model with a seasonal base starts as that base (epoch 0)
+        let starts_at_base = start.weights.is_none() && meta.architecture.base_weeks() > 0;
         match &start.weights {
             Some(weights) => load_weights(&vars, weights, self.device)?,
-            None if meta.architecture.base_weeks() > 0 => {
-                zero_output_layer(&vars, &meta.architecture)?
-            }
+            None if starts_at_base => zero_output_layer(&vars, &meta.architecture)?,
             None => {}
         }
         let config = &meta.training.config;
@@ -166,7 +166,7 @@ impl Run<'_> {
         bar.set_prefix(meta.prefix.clone());
         bar.set_position(start.state.epoch as u64);
         let (mut state, mut best) = (start.state, start.best);
-        if state.epoch == 0 && start.weights.is_none() && meta.architecture.base_weeks() > 0 {
+        if starts_at_base {
             self.start_at_the_base(meta, &model, &vars, &data, &mut state, &mut best)?;
         }
         let train_started = Instant::now();
@@ -238,18 +238,7 @@ impl Run<'_> {
         let val_loss = self.validation_loss(model, data, meta.training.config.loss)?;
         state.best_val_loss = Some(val_loss);
         state.best_epoch = Some(0);
-        let weights = snapshot(vars, &Device::Cpu)?;
-        let checkpoint = Checkpoint {
-            kind: CheckpointKind::Best,
-            epoch: 0,
-            tensors: &weights,
-            header: best_header(header(&meta.prefix, meta.model_type), 0, val_loss),
-            val_loss: Some(val_loss),
-        };
-        self.reg
-            .save_checkpoint(self.run_id, &meta.prefix, checkpoint)?;
-        *best = Some(weights);
-        Ok(())
+        self.save_best(meta, vars, 0, Some(val_loss), best)
     }
 
     /// One pass over the shuffled training windows; returns the mean loss.
@@ -323,19 +312,33 @@ impl Run<'_> {
                 .prune_epoch_checkpoints(self.run_id, &meta.prefix, keep)?;
         }
         if improved {
-            let weights = snapshot(vars, &Device::Cpu)?;
-            let val = val_loss.unwrap_or(f64::NAN);
-            let checkpoint = Checkpoint {
-                kind: CheckpointKind::Best,
-                epoch,
-                tensors: &weights,
-                header: best_header(header(&meta.prefix, meta.model_type), epoch, val),
-                val_loss,
-            };
-            self.reg
-                .save_checkpoint(self.run_id, &meta.prefix, checkpoint)?;
-            *best = Some(weights);
+            self.save_best(meta, vars, epoch, val_loss, best)?;
         }
+        Ok(())
+    }
+
+    /// Writes the current weights as the best checkpoint and keeps a copy
+    /// of them in `best`.
+    fn save_best(
+        &self,
+        meta: &ModelMetadata,
+        vars: &[(String, Var)],
+        epoch: u32,
+        val_loss: Option<f64>,
+        best: &mut Option<Vec<(String, Tensor)>>,
+    ) -> Result<()> {
+        let weights = snapshot(vars, &Device::Cpu)?;
+        let val = val_loss.unwrap_or(f64::NAN);
+        let checkpoint = Checkpoint {
+            kind: CheckpointKind::Best,
+            epoch,
+            tensors: &weights,
+            header: best_header(header(&meta.prefix, meta.model_type), epoch, val),
+            val_loss,
+        };
+        self.reg
+            .save_checkpoint(self.run_id, &meta.prefix, checkpoint)?;
+        *best = Some(weights);
         Ok(())
     }
 }
