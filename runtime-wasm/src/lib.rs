@@ -54,17 +54,44 @@ impl Forecaster {
         self.inner.meta.features.clone()
     }
 
+    /// Data columns whose values for the forecast days the model reads
+    /// (`futureCsv` of `predictCsv`); empty for most models.
+    #[wasm_bindgen(getter, js_name = knownFuture)]
+    pub fn known_future(&self) -> Vec<String> {
+        self.inner
+            .meta
+            .known_future
+            .as_ref()
+            .map_or_else(Vec::new, |k| k.columns.clone())
+    }
+
     /// Forecast from CSV history: returns `{dates: string[], values: number[]}` as JSON text.
+    /// `futureCsv` (optional) gives the forecast days' `knownFuture` columns,
+    /// a `date` column and one row a day; without it they count as unchanged.
     #[wasm_bindgen(js_name = predictCsv)]
-    pub fn predict_csv(&self, history_csv: &str) -> Result<String, JsError> {
-        predict_json(&self.inner, history_csv).map_err(js_error)
+    pub fn predict_csv(
+        &self,
+        history_csv: &str,
+        future_csv: Option<String>,
+    ) -> Result<String, JsError> {
+        predict_json(&self.inner, history_csv, future_csv.as_deref()).map_err(js_error)
     }
 }
 
 /// Native-testable core of `predictCsv`.
-pub fn predict_json(f: &SharedForecaster, history_csv: &str) -> Result<String, String> {
+pub fn predict_json(
+    f: &SharedForecaster,
+    history_csv: &str,
+    future_csv: Option<&str>,
+) -> Result<String, String> {
     let history = Series::from_csv(history_csv).map_err(|e| e.to_string())?;
-    let forecast = f.predict(&history).map_err(|e| e.to_string())?;
+    let future = future_csv
+        .map(Series::from_csv)
+        .transpose()
+        .map_err(|e| format!("future: {e}"))?;
+    let forecast = f
+        .predict(&history, future.as_ref())
+        .map_err(|e| e.to_string())?;
     let dates: Vec<String> = forecast.dates.iter().map(|d| d.to_string()).collect();
     Ok(serde_json::json!({ "dates": dates, "values": forecast.values }).to_string())
 }

@@ -65,11 +65,12 @@ impl Forecaster {
         self.meta.horizon
     }
 
-    /// Runs the model on normalised windows `[n, window*features]`, returning
-    /// normalised outputs `[n, horizon]`.
+    /// Runs the model on `n` input rows (`[n, input_width]`, see
+    /// [`crate::features::make_windows`]), returning normalised outputs
+    /// `[n, horizon]`.
     pub fn forward_normalized(&self, x: &[f32], n: usize) -> Result<Vec<f32>, ForecastError> {
-        let f = self.meta.features.len();
-        let input = Tensor::from_slice(x, (n, self.meta.window, f), &self.device)?;
+        let width = self.meta.architecture.input_width();
+        let input = Tensor::from_slice(x, (n, width), &self.device)?;
         let out = self.model.forward(&input, None)?;
         let values = out.flatten_all()?.to_vec1::<f32>()?;
         if values.iter().any(|v| !v.is_finite()) {
@@ -78,15 +79,35 @@ impl Forecaster {
         Ok(values)
     }
 
-    /// Forecasts the `horizon` days after the history's last date.
-    pub fn predict(&self, history: &Series) -> Result<Forecast, ForecastError> {
+    /// Forecasts the `horizon` days after the history's last date. A model
+    /// that reads known-future columns takes them from `future` (rows for
+    /// at least the forecast days); without it they count as unchanged.
+    pub fn predict(
+        &self,
+        history: &Series,
+        future: Option<&Series>,
+    ) -> Result<Forecast, ForecastError> {
         let rows = history.last_window(&self.meta.features, self.meta.window)?;
-        let (x, scale) = self.meta.normalization.normalize_window(&rows);
-        let z = self.forward_normalized(&x, 1)?;
+        let (mut x, scale) = self.meta.normalization.normalize_window(&rows);
         let last = *history
             .dates
             .last()
             .ok_or_else(|| FeatureError::History("history is empty".into()))?;
+        if let Some((known, positions)) = self.meta.known_future_positions() {
+            let future_rows = future
+                .map(|f| {
+                    f.known_rows(&self.meta.features, &known.columns, last, self.meta.horizon)
+                })
+                .transpose()?;
+            x.extend(known.block(
+                &positions,
+                &rows,
+                future_rows.as_deref(),
+                self.meta.horizon,
+                scale,
+            ));
+        }
+        let z = self.forward_normalized(&x, 1)?;
         Ok(Forecast {
             dates: (1..=self.meta.horizon as i64)
                 .map(|d| last + Duration::days(d))

@@ -2,7 +2,7 @@
 //! its features and its index row. The file is the source of truth; the SQLite
 //! index is a cache of it.
 
-use crate::features::Normalization;
+use crate::features::{KnownFuture, Normalization};
 use crate::metrics::Metrics;
 use crate::models::ModelConfig;
 use crate::naming::{Mode, ModelName, ModelType, Scope, VersionedName};
@@ -215,6 +215,9 @@ pub struct ModelMetadata {
     /// Input feature names in column order; `sales` is always first.
     pub features: Vec<String>,
     pub normalization: Normalization,
+    /// Columns known for the forecast days, when the model reads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_future: Option<KnownFuture>,
     pub window: usize,
     pub horizon: usize,
     pub metrics: Option<Metrics>,
@@ -335,8 +338,30 @@ impl ModelMetadata {
                 self.features.len()
             ));
         }
+        let columns = self.known_future.as_ref().map_or(0, |k| k.columns.len());
+        if columns != self.architecture.known_future_columns() {
+            return bad(format!(
+                "known_future lists {columns} columns, the architecture reads {}",
+                self.architecture.known_future_columns()
+            ));
+        }
+        if let Some(known) = &self.known_future {
+            if known.scale.len() != columns || known.scale.iter().any(|s| !(*s > 0.0)) {
+                return bad("known_future needs one positive scale per column".into());
+            }
+            if let Err(e) = known.positions(&self.features) {
+                return bad(format!("known_future: {e}"));
+            }
+        }
         self.normalization
             .check(self.features.len())
             .map_err(MetadataError::Inconsistent)
+    }
+
+    /// The known-future columns with their positions among the features
+    /// (checked when the metadata was read).
+    pub fn known_future_positions(&self) -> Option<(&KnownFuture, Vec<usize>)> {
+        let known = self.known_future.as_ref()?;
+        Some((known, known.positions(&self.features).unwrap_or_default()))
     }
 }

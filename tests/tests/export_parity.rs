@@ -64,7 +64,7 @@ fn exported_models_forecast_their_samples_identically() {
         let meta = std::fs::read_to_string(out.join(m["metadata"].as_str().unwrap())).unwrap();
         let f = Forecaster::from_bytes(&weights, &meta).unwrap();
         let got: serde_json::Value = serde_json::from_str(
-            &predict_json(&f, m["sample_history_csv"].as_str().unwrap()).unwrap(),
+            &predict_json(&f, m["sample_history_csv"].as_str().unwrap(), None).unwrap(),
         )
         .unwrap();
         assert_eq!(got["dates"], m["native_forecast"]["dates"]);

@@ -22,7 +22,12 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Data(DataCommand::Inspect { file }) => commands::data::inspect_file(&file, json),
         Command::Train(args) => commands::train::run(dir, args.into_request(quiet || json)?, json),
-        Command::Predict(args) => commands::predict::run(dir, &args.target.into(), args.format),
+        Command::Predict(args) => commands::predict::run(
+            dir,
+            &args.target.into(),
+            args.future.as_deref(),
+            args.format,
+        ),
         Command::Evaluate(args) => {
             commands::evaluate::run(dir, &args.target.into(), args.windows, json)
         }

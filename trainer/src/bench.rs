@@ -128,6 +128,8 @@ fn bench_here(args: &BenchOptions) -> Result<BenchReport> {
         window: args.window,
         horizon: args.horizon,
         device: args.device,
+        // the networks alone, as `torch_ref.py` has them
+        known_future: Some(Vec::new()),
         ..TrainOptions::default()
     };
     let features = feature_names(&data.dataset.columns[1..]);
@@ -141,7 +143,7 @@ fn bench_here(args: &BenchOptions) -> Result<BenchReport> {
     if n < batch {
         bail!("the data gives {n} training windows, fewer than one batch of {batch}; use more data or a smaller --batch-size");
     }
-    let x = Tensor::from_slice(&prepared.train.x, (n, w, f), &device)?;
+    let x = Tensor::from_slice(&prepared.train.x, (n, w * f), &device)?;
     let y = Tensor::from_slice(&prepared.train.y, (n, h), &device)?;
     let mut models = Vec::new();
     for &t in &args.types {

@@ -5,18 +5,20 @@
 //! One file per concern: `series` (observations, datasets and their
 //! aggregation into daily series), `calendar` (date-derived features and the
 //! feature rows), `normalization`, `windows` (training windows and the
-//! forecast window), `history_csv` (the history text the browser sends) and
+//! forecast window), `known_future` (the forecast days' known columns), `history_csv` (the history text the browser sends) and
 //! `fields` (the CSV field rules every parser shares). Everything public is
 //! re-exported here, so paths read `features::X`.
 
 mod calendar;
 mod fields;
 mod history_csv;
+mod known_future;
 mod normalization;
 mod series;
 mod windows;
 
 pub use calendar::{calendar_value, feature_names, feature_rows, CALENDAR_FEATURES};
+pub use known_future::KnownFuture;
 pub use fields::{csv_reader, parse_date, parse_number, DATE_FORMAT};
 pub use normalization::{NormChoice, Normalization, Scale};
 pub use series::{Dataset, Fill, Observation, Series};
@@ -55,4 +57,6 @@ pub enum FeatureError {
     UnknownFeature(String),
     #[error("history: {0}")]
     History(String),
+    #[error("known future: {0}")]
+    KnownFuture(String),
 }

@@ -26,7 +26,7 @@ pub enum Normalization {
 
 /// Smallest standard deviation used to scale; relative to the mean so that a
 /// flat window of large sales does not explode.
-fn floor_std(std: f32, mean: f32) -> f32 {
+pub(super) fn floor_std(std: f32, mean: f32) -> f32 {
     std.max(1e-3).max(0.05 * mean.abs())
 }
 

@@ -1,10 +1,13 @@
 //! Windows: the training and validation windows cut from a series, their
 //! chronological split, and the last window a forecast reads.
 
-use super::{feature_rows, FeatureError, Normalization, Scale, Series, CALENDAR_FEATURES};
+use super::{
+    feature_rows, FeatureError, KnownFuture, Normalization, Scale, Series, CALENDAR_FEATURES,
+};
 use chrono::Duration;
 
-/// Windows cut from one series: inputs `[n, window*features]`, targets `[n, horizon]`.
+/// Windows cut from one series: inputs `[n, input_width]` (the normalised
+/// history, then the known-future block if any), targets `[n, horizon]`.
 #[derive(Debug, Clone, Default)]
 pub struct Windows {
     pub x: Vec<f32>,
@@ -72,12 +75,13 @@ impl Split {
     }
 }
 
-/// Cuts windows `first..first+count` from raw feature rows.
+/// Cuts windows `first..first+count` from raw feature rows; `known` gives
+/// each its forecast days' known columns (at their `positions` in a row).
 pub fn make_windows(
     rows: &[Vec<f32>],
     norm: &Normalization,
-    window: usize,
-    horizon: usize,
+    known: Option<(&KnownFuture, &[usize])>,
+    (window, horizon): (usize, usize),
     first: usize,
     count: usize,
 ) -> Windows {
@@ -86,6 +90,11 @@ pub fn make_windows(
         let input = &rows[start..start + window];
         let (x, scale) = norm.normalize_window(input);
         out.x.extend(x);
+        if let Some((known, positions)) = known {
+            let future = &rows[start + window..start + window + horizon];
+            out.x
+                .extend(known.block(positions, input, Some(future), horizon, scale));
+        }
         for t in 0..horizon {
             let sales = rows[start + window + t][0];
             out.y_raw.push(sales);

@@ -1,16 +1,20 @@
 //! The three forecasters (see ARCHITECTURE.md, Models), one file each, and the config enum the
-//! metadata file carries. Input `[batch, window, features]`, output
+//! metadata file carries. A [`Model`] reads each window as one flat row
+//! (`ModelConfig::input_width`): the `[window, features]` history, then the
+//! `[horizon, columns + 1]` known-future block when it has one; it outputs
 //! `[batch, horizon]` in normalised sales.
 
 pub mod dropout;
 pub mod encoder;
 pub mod kan;
+pub mod known_future;
 pub mod mlstm;
 pub mod norm;
 pub mod transformer;
 
 pub use dropout::Noise;
 pub use kan::{KanConfig, KanForecaster};
+pub use known_future::KnownFutureLayer;
 pub use mlstm::{MlstmConfig, MlstmForecaster};
 pub use transformer::{TransformerConfig, TransformerForecaster};
 
@@ -93,30 +97,63 @@ impl ModelConfig {
         self.base().weeks()
     }
 
+    /// Known-future columns the model reads (see [`known_future`]); 0: none.
+    pub fn known_future_columns(&self) -> usize {
+        self.base().known_future
+    }
+
+    /// Inputs per forecast day of the known-future block (0: no block).
+    pub fn known_future_width(&self) -> usize {
+        match self.known_future_columns() {
+            0 => 0,
+            k => k + 1,
+        }
+    }
+
+    /// Numbers in one window's flat input row.
+    pub fn input_width(&self) -> usize {
+        self.window() * self.features() + self.horizon() * self.known_future_width()
+    }
+
+    /// The same architecture reading `columns` known-future columns; only a
+    /// model with a seasonal base can (the changes are measured against it).
+    pub fn with_known_future(mut self, columns: usize) -> ModelConfig {
+        let columns = if self.base_weeks() > 0 { columns } else { 0 };
+        self.base_mut().known_future = columns;
+        self
+    }
+
     /// The same architecture with a seasonal base of `weeks` weeks (0: none),
     /// capped at the weeks the window holds; a window shorter than a week
     /// gets none.
     pub fn with_base_weeks(mut self, weeks: usize) -> ModelConfig {
-        let base = BaseConfig::of_weeks(weeks.min(self.window() / WEEK));
-        match &mut self {
-            ModelConfig::Mlstm(c) => c.base = base,
-            ModelConfig::Transformer(c) => c.base = base,
-            ModelConfig::Kan(c) => c.base = base,
+        let known_future = self.known_future_columns();
+        *self.base_mut() = BaseConfig::of_weeks(weeks.min(self.window() / WEEK));
+        self.with_known_future(known_future)
+    }
+
+    fn base_mut(&mut self) -> &mut BaseConfig {
+        match self {
+            ModelConfig::Mlstm(c) => &mut c.base,
+            ModelConfig::Transformer(c) => &mut c.base,
+            ModelConfig::Kan(c) => &mut c.base,
         }
-        self
     }
 }
 
-/// Whether, and over how many weeks, a network corrects the seasonal base;
-/// flattened into each type's config. Both keys are absent in models trained
-/// without a base; `base_weeks` is absent (1: same day last week) in models
-/// trained before it was configurable.
+/// Whether, and over how many weeks, a network corrects the seasonal base,
+/// and how many known-future columns adjust it; flattened into each type's
+/// config. The keys are absent in models trained without them; `base_weeks`
+/// is absent (1: same day last week) in models trained before it was
+/// configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseConfig {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     last_week_base: bool,
     #[serde(default = "one_week", skip_serializing_if = "is_one_week")]
     base_weeks: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    known_future: usize,
 }
 
 impl Default for BaseConfig {
@@ -131,6 +168,7 @@ impl BaseConfig {
         BaseConfig {
             last_week_base: weeks > 0,
             base_weeks: weeks.max(1),
+            known_future: 0,
         }
     }
 
@@ -143,6 +181,9 @@ impl BaseConfig {
     }
 }
 
+/// Name prefix of the known-future layer's weights.
+pub const KNOWN_FUTURE_LAYER: &str = "known_future";
+
 /// Days of the seasonal cycle the base repeats.
 pub const WEEK: usize = 7;
 
@@ -151,6 +192,9 @@ fn one_week() -> usize {
 }
 fn is_one_week(weeks: &usize) -> bool {
     *weeks == 1
+}
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The seasonal base: for each forecast day, the mean normalised sales
@@ -187,40 +231,70 @@ enum Network {
 }
 
 /// A forecaster network and, when its config says so, the seasonal base
-/// it corrects.
+/// it corrects and the known-future layer that adjusts it.
 #[derive(Debug, Clone)]
 pub struct Model {
     network: Network,
-    /// `Some((horizon, weeks))` when the output is added to [`seasonal_base`].
-    base: Option<(usize, usize)>,
+    /// `(window, features, horizon)`: how a flat input row splits.
+    dims: (usize, usize, usize),
+    /// `Some(weeks)` when the output is added to [`seasonal_base`].
+    base_weeks: Option<usize>,
+    known_future: Option<KnownFutureLayer>,
 }
 
 impl Model {
     /// Builds the model, reading (or creating) its weights through `vb`.
     pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> Result<Model> {
         let network = match cfg {
-            ModelConfig::Mlstm(c) => Network::Mlstm(MlstmForecaster::new(c, vb)?),
-            ModelConfig::Transformer(c) => Network::Transformer(TransformerForecaster::new(c, vb)?),
-            ModelConfig::Kan(c) => Network::Kan(KanForecaster::new(c, vb)?),
+            ModelConfig::Mlstm(c) => Network::Mlstm(MlstmForecaster::new(c, vb.clone())?),
+            ModelConfig::Transformer(c) => {
+                Network::Transformer(TransformerForecaster::new(c, vb.clone())?)
+            }
+            ModelConfig::Kan(c) => Network::Kan(KanForecaster::new(c, vb.clone())?),
+        };
+        let known_future = match cfg.known_future_columns() {
+            0 => None,
+            k => Some(KnownFutureLayer::new(k, vb.pp(KNOWN_FUTURE_LAYER))?),
         };
         Ok(Model {
             network,
-            base: (cfg.base_weeks() > 0).then(|| (cfg.horizon(), cfg.base_weeks())),
+            dims: (cfg.window(), cfg.features(), cfg.horizon()),
+            base_weeks: (cfg.base_weeks() > 0).then(|| cfg.base_weeks()),
+            known_future,
         })
     }
 
-    /// `x`: `[batch, window, features]` → `[batch, horizon]`. Pass `noise`
+    /// `x`: `[batch, input_width]` → `[batch, horizon]`. Pass `noise`
     /// while training (dropout on), `None` to forecast.
     pub fn forward(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
-        let out = match &self.network {
-            Network::Mlstm(m) => m.forward(x, noise)?,
-            Network::Transformer(m) => m.forward(x, noise)?,
-            Network::Kan(m) => m.forward(x)?,
-        };
-        match self.base {
-            Some((horizon, weeks)) => out + seasonal_base(x, horizon, weeks)?,
-            None => Ok(out),
+        let (batch, width) = x.dims2()?;
+        let (window, features, horizon) = self.dims;
+        let block = self.known_future.as_ref().map_or(0, |l| l.columns() + 1);
+        if width != window * features + horizon * block {
+            candle_core::bail!(
+                "input rows have {width} numbers, the model reads {}",
+                window * features + horizon * block
+            );
         }
+        let history = x
+            .narrow(1, 0, window * features)?
+            .reshape((batch, window, features))?;
+        let mut out = match &self.network {
+            Network::Mlstm(m) => m.forward(&history, noise)?,
+            Network::Transformer(m) => m.forward(&history, noise)?,
+            Network::Kan(m) => m.forward(&history)?,
+        };
+        if let Some(weeks) = self.base_weeks {
+            out = (out + seasonal_base(&history, horizon, weeks)?)?;
+        }
+        if let Some(layer) = &self.known_future {
+            let width = layer.columns() + 1;
+            let block = x
+                .narrow(1, window * features, horizon * width)?
+                .reshape((batch, horizon, width))?;
+            out = (out + layer.forward(&block)?)?;
+        }
+        Ok(out)
     }
 }
 

@@ -43,6 +43,11 @@ pub struct PredictArgs {
     pub target: ModelSeriesArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// CSV of the forecast days' known columns (`date` and the columns the
+    /// model's metadata lists under `known_future`, one row a day); without
+    /// it they are taken as unchanged from recent weeks.
+    #[arg(long)]
+    pub future: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -100,6 +100,11 @@ pub struct TrainingFlags {
     /// weeks the window holds.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=52))]
     pub base_weeks: u16,
+    /// Data columns whose values for the forecast days are known when
+    /// forecasting (promotion plan, holidays, prices), comma-separated, or
+    /// `none`; default: every data column the model reads.
+    #[arg(long, value_delimiter = ',')]
+    pub known_future: Option<Vec<String>>,
 }
 
 impl TrainingFlags {
@@ -121,6 +126,9 @@ impl TrainingFlags {
                 Base::Zero => 0,
                 Base::Seasonal => self.base_weeks as usize,
             },
+            known_future: self
+                .known_future
+                .map(|c| c.into_iter().filter(|c| c != "none").collect()),
             quiet,
             halt_after_epoch: None,
         };

@@ -77,7 +77,7 @@ pub fn run(dir: &Path, args: &ExportOptions, json: bool) -> Result<()> {
         let series = series_for(meta, &data, None, None)?;
         let csv = history_csv(&series, &meta.features, meta.window + CONTEXT_DAYS);
         // The native forecast goes through the same CSV text the browser gets.
-        let forecast = forecaster.predict(&Series::from_csv(&csv)?)?;
+        let forecast = forecaster.predict(&Series::from_csv(&csv)?, None)?;
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
         // the sample as a file too, for widgets that read history from a URL

@@ -91,10 +91,28 @@ pub fn open_model_and_series(dir: &Path, opts: &ForecastOptions) -> Result<Opene
     })
 }
 
-pub fn run(dir: &Path, opts: &ForecastOptions, format: Format) -> Result<()> {
+pub fn run(
+    dir: &Path,
+    opts: &ForecastOptions,
+    future: Option<&Path>,
+    format: Format,
+) -> Result<()> {
     let o = open_model_and_series(dir, opts)?;
+    let future = future
+        .map(|path| -> Result<Series> {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read --future {}", path.display()))?;
+            Series::from_csv(&text).with_context(|| format!("--future {}", path.display()))
+        })
+        .transpose()?;
+    if future.is_some() && o.forecaster.meta.known_future.is_none() {
+        bail!(
+            "{} reads no known-future columns, so --future has nothing to give it; leave it out",
+            o.prefix
+        );
+    }
     let t0 = Instant::now();
-    let forecast = o.forecaster.predict(&o.series)?;
+    let forecast = o.forecaster.predict(&o.series, future.as_ref())?;
     let seconds = t0.elapsed().as_secs_f64();
     o.reg.log_prediction(
         &o.prefix,

@@ -91,7 +91,8 @@ fn fine_tune(
         window: meta.window,
         horizon: meta.horizon,
         ..opts.clone()
-    };
+    }
+    .reading_like(&meta);
     let prepared = prepare(data, &scope, &meta.features, &opts)?;
     let device = select_device(opts.device)?;
     let start = Start::FineTune {

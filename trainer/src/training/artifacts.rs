@@ -85,6 +85,7 @@ pub fn new_metadata(
         data: data_info(data, p, opts),
         features: p.features.clone(),
         normalization: p.normalization.clone(),
+        known_future: p.known_future.clone(),
         window: opts.window,
         horizon: opts.horizon,
         metrics: None,

@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod checkpoint;
+mod known_future_fit;
 mod prepare;
 mod run;
 mod scoring;
@@ -42,9 +43,28 @@ pub struct TrainOptions {
     pub norm: NormChoice,
     /// Weeks of the seasonal base new models correct (0: no base).
     pub base_weeks: usize,
+    /// Data columns known for the forecast days; `None`: every data column
+    /// among the features.
+    pub known_future: Option<Vec<String>>,
     pub quiet: bool,
     /// Fault injection for tests: exit abruptly after this epoch's checkpoint.
     pub halt_after_epoch: Option<u32>,
+}
+
+impl TrainOptions {
+    /// These options with the inputs `meta`'s model reads (its base weeks
+    /// and known-future columns), for runs that continue from its weights.
+    pub fn reading_like(self, meta: &ModelMetadata) -> TrainOptions {
+        TrainOptions {
+            base_weeks: meta.architecture.base_weeks(),
+            known_future: Some(
+                meta.known_future
+                    .as_ref()
+                    .map_or_else(Vec::new, |k| k.columns.clone()),
+            ),
+            ..self
+        }
+    }
 }
 
 impl Default for TrainOptions {
@@ -58,6 +78,7 @@ impl Default for TrainOptions {
             fill: Fill::Zero,
             norm: NormChoice::Instance,
             base_weeks: 4,
+            known_future: None,
             quiet: true,
             halt_after_epoch: None,
         }
@@ -117,7 +138,8 @@ pub fn train_new(
             opts.window,
             opts.horizon,
         )
-        .with_base_weeks(opts.base_weeks),
+        .with_base_weeks(opts.base_weeks)
+        .with_known_future(prepared.known_future.as_ref().map_or(0, |k| k.columns.len())),
     };
     let setup = RunSetup {
         name: VersionedName::new(name, version),
@@ -168,7 +190,8 @@ pub fn resume(
         norm: meta.normalization.choice(),
         fill: Fill::from_recorded(&meta.data.fill),
         ..opts.clone()
-    };
+    }
+    .reading_like(&meta);
     let scope = meta.versioned_name()?.name.scope;
     let prepared = prepare(data, &scope, &meta.features, &run_opts)?;
     let (device, _) = select_device(opts.device)?;

@@ -1,12 +1,15 @@
 //! Data → training and validation windows of every selected series.
 
+use super::known_future_fit::{select_columns, Layout};
 use super::scoring::Baselines;
 use super::TrainOptions;
 use crate::data::LoadedData;
 use anyhow::{bail, Result};
 use shoptrain_shared::features::{
-    feature_rows, make_windows, NormChoice, Normalization, Split, Windows,
+    feature_rows, make_windows, KnownFuture, NormChoice, Normalization, Split, Windows,
+    CALENDAR_FEATURES, TARGET,
 };
+use shoptrain_shared::models::WEEK;
 use shoptrain_shared::metrics::seasonal_naive_scale;
 use shoptrain_shared::naming::Scope;
 use std::sync::OnceLock;
@@ -16,6 +19,7 @@ pub struct Prepared {
     pub scope: Scope,
     pub features: Vec<String>,
     pub normalization: Normalization,
+    pub known_future: Option<KnownFuture>,
     pub train: Windows,
     pub val: Windows,
     /// MASE denominator of each validation window's series.
@@ -48,6 +52,7 @@ pub fn prepare(
         scope: scope.clone(),
         features: features.to_vec(),
         normalization: Normalization::Instance,
+        known_future: None,
         train: Windows::default(),
         val: Windows::default(),
         val_mase_scale: Vec::new(),
@@ -57,25 +62,44 @@ pub fn prepare(
         baselines: OnceLock::new(),
     };
     let (window, horizon) = (opts.window, opts.horizon);
+    let mut cut = Vec::with_capacity(series.len());
     for s in &series {
         let rows = feature_rows(s, features)?;
         let split = Split::new(&s.label, rows.len(), window, horizon, opts.config.val_ratio)?;
-        let train_rows = split.train_rows(window, horizon);
         let norm = if global || opts.norm == NormChoice::Instance {
             Normalization::Instance
         } else {
-            Normalization::fit(&rows[..train_rows])
+            Normalization::fit(&rows[..split.train_rows(window, horizon)])
         };
-        out.train
-            .extend(make_windows(&rows, &norm, window, horizon, 0, split.train));
-        out.val.extend(make_windows(
-            &rows,
-            &norm,
-            window,
-            horizon,
-            split.train,
-            split.val,
-        ));
+        cut.push((rows, split, norm));
+    }
+    let (columns, choose) = known_future_columns(features, opts, &cut)?;
+    if !columns.is_empty() {
+        let train_rows: Vec<Vec<f32>> = cut
+            .iter()
+            .flat_map(|(rows, split, _)| rows[..split.train_rows(window, horizon)].iter().cloned())
+            .collect();
+        let weeks = opts.base_weeks.min(window / WEEK);
+        let mut known = KnownFuture::fit(features, &columns, &train_rows, weeks)?;
+        if choose {
+            let (train, val) = cut_windows(&cut, Some(&known), features, opts)?;
+            let layout = Layout {
+                window,
+                features: features.len(),
+                horizon,
+                weeks,
+                columns: columns.len(),
+            };
+            let mut chosen = select_columns(&layout, &train, &val);
+            chosen.sort_unstable();
+            known.columns = chosen.iter().map(|&c| known.columns[c].clone()).collect();
+            known.scale = chosen.iter().map(|&c| known.scale[c]).collect();
+        }
+        out.known_future = (!known.columns.is_empty()).then_some(known);
+    }
+    (out.train, out.val) = cut_windows(&cut, out.known_future.as_ref(), features, opts)?;
+    for (rows, split, norm) in cut {
+        let train_rows = split.train_rows(window, horizon);
         let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
         let scale = seasonal_naive_scale(&sales[..train_rows], 7);
         out.val_mase_scale
@@ -87,4 +111,77 @@ pub fn prepare(
         out.normalization = norm;
     }
     Ok(out)
+}
+
+/// The training and validation windows of every series.
+fn cut_windows(
+    cut: &[(Vec<Vec<f32>>, Split, Normalization)],
+    known: Option<&KnownFuture>,
+    features: &[String],
+    opts: &TrainOptions,
+) -> Result<(Windows, Windows)> {
+    let positions = known.map(|k| k.positions(features)).transpose()?;
+    let known = known.zip(positions.as_deref());
+    let shape = (opts.window, opts.horizon);
+    let (mut train, mut val) = (Windows::default(), Windows::default());
+    for (rows, split, norm) in cut {
+        train.extend(make_windows(rows, norm, known, shape, 0, split.train));
+        val.extend(make_windows(
+            rows,
+            norm,
+            known,
+            shape,
+            split.train,
+            split.val,
+        ));
+    }
+    Ok((train, val))
+}
+
+/// The known-future columns a new model may read: those asked for, or by
+/// default every flag column (0/1 values: holidays, promotions, workdays,
+/// the plans a shop knows ahead) among the features, of which validation
+/// then chooses (`true`). None without a seasonal base, which the changes
+/// are measured against. Continuous columns (temperature, price) only when
+/// named: a forecast for them is not a plan (QUALITY.md, experiment 20).
+fn known_future_columns(
+    features: &[String],
+    opts: &TrainOptions,
+    cut: &[(Vec<Vec<f32>>, Split, Normalization)],
+) -> Result<(Vec<String>, bool)> {
+    let has_base = opts.base_weeks.min(opts.window / WEEK) > 0;
+    let is_flag = |f: usize| {
+        cut.iter()
+            .all(|(rows, _, _)| rows.iter().all(|r| r[f] == 0.0 || r[f] == 1.0))
+    };
+    let data_columns = || {
+        features
+            .iter()
+            .filter(|f| f.as_str() != TARGET && !CALENDAR_FEATURES.contains(&f.as_str()))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    match &opts.known_future {
+        None if has_base => Ok((
+            data_columns()
+                .into_iter()
+                .filter(|c| features.iter().position(|f| f == c).is_some_and(is_flag))
+                .collect(),
+            true,
+        )),
+        None => Ok((Vec::new(), false)),
+        Some(asked) => {
+            if !asked.is_empty() && !has_base {
+                bail!("--known-future needs a seasonal base (--base seasonal and a --window of at least 7 days)");
+            }
+            let data = data_columns();
+            if let Some(bad) = asked.iter().find(|c| !data.contains(c)) {
+                bail!(
+                    "--known-future {bad:?} is not one of the model's data columns ({}); pass columns that --features selects, or none",
+                    if data.is_empty() { "it has none".to_string() } else { data.join(", ") }
+                );
+            }
+            Ok((asked.clone(), false))
+        }
+    }
 }

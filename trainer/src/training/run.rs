@@ -3,6 +3,7 @@
 
 use super::artifacts::finish;
 use super::checkpoint::{best_header, RunState};
+use super::known_future_fit::{fit, Layout};
 use super::scoring::EVAL_BATCH;
 use super::{Prepared, TrainOptions, TrainReport};
 use crate::optim::AdamW;
@@ -17,7 +18,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shoptrain_shared::bundle::header;
 use shoptrain_shared::metadata::{EpochRecord, Loss, ModelMetadata};
-use shoptrain_shared::models::{Model, ModelConfig, Noise};
+use shoptrain_shared::models::{Model, ModelConfig, Noise, KNOWN_FUTURE_LAYER};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -101,12 +102,14 @@ fn load_weights(
     Ok(())
 }
 
-/// Zeroes the output layer's weights (`[horizon, …]` tensors) so that a
-/// model with a seasonal base starts out forecasting that base exactly.
+/// Zeroes the output layer's weights (`[horizon, …]` tensors) and the
+/// known-future layer so that a model with a seasonal base starts out
+/// forecasting that base exactly.
 fn zero_output_layer(vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
     let prefix = cfg.output_layer();
     for (name, var) in vars {
-        if name.starts_with(&prefix) && var.dims().first() == Some(&cfg.horizon()) {
+        let output = name.starts_with(&prefix) && var.dims().first() == Some(&cfg.horizon());
+        if output || name.starts_with(KNOWN_FUTURE_LAYER) {
             var.set(&var.as_tensor().zeros_like()?)?;
         }
     }
@@ -123,13 +126,35 @@ fn snapshot(vars: &[(String, Var)], device: &Device) -> Result<Vec<(String, Tens
 }
 
 impl Run<'_> {
+    /// Starts the known-future layer at its least-squares fit.
+    fn start_known_future(&self, vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
+        let layout = Layout::of(cfg);
+        let all: Vec<usize> = (0..layout.columns).collect();
+        if all.is_empty() {
+            return Ok(());
+        }
+        let Some((relative, absolute)) = fit(&layout, &self.prepared.train, &all) else {
+            return Ok(());
+        };
+        for (part, w) in [("relative", relative), ("absolute", absolute)] {
+            let name = format!("{KNOWN_FUTURE_LAYER}.{part}.weight");
+            let (_, var) = vars
+                .iter()
+                .find(|(n, _)| *n == name)
+                .with_context(|| format!("the model has no {name}"))?;
+            let k = w.len();
+            var.set(&Tensor::from_vec(w, (1, k), var.device())?)?;
+        }
+        Ok(())
+    }
+
     fn device_data(&self, meta: &ModelMetadata) -> Result<DeviceData> {
-        let (w, f, h) = (meta.window, meta.features.len(), meta.horizon);
+        let (width, h) = (meta.architecture.input_width(), meta.horizon);
         let (train, val, device) = (&self.prepared.train, &self.prepared.val, self.device);
         Ok(DeviceData {
-            x_train: Tensor::from_slice(&train.x, (train.count, w, f), device)?,
+            x_train: Tensor::from_slice(&train.x, (train.count, width), device)?,
             y_train: Tensor::from_slice(&train.y, (train.count, h), device)?,
-            x_val: Tensor::from_slice(&val.x, (val.count, w, f), device)?,
+            x_val: Tensor::from_slice(&val.x, (val.count, width), device)?,
             y_val: Tensor::from_slice(&val.y, (val.count, h), device)?,
         })
     }
@@ -149,7 +174,10 @@ impl Run<'_> {
         let starts_at_base = start.weights.is_none() && meta.architecture.base_weeks() > 0;
         match &start.weights {
             Some(weights) => load_weights(&vars, weights, self.device)?,
-            None if starts_at_base => zero_output_layer(&vars, &meta.architecture)?,
+            None if starts_at_base => {
+                zero_output_layer(&vars, &meta.architecture)?;
+                self.start_known_future(&vars, &meta.architecture)?;
+            }
             None => {}
         }
         let config = &meta.training.config;

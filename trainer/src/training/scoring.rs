@@ -78,7 +78,7 @@ fn ets_on_windows(p: &Prepared, horizon: usize) -> Result<Vec<f32>, String> {
 
 /// Forecasts of a forecaster for normalised windows, in sales units.
 pub fn forecast_windows(f: &Forecaster, w: &Windows) -> Result<Vec<f32>> {
-    let per = f.meta.window * f.meta.features.len();
+    let per = f.meta.architecture.input_width();
     let h = f.meta.horizon;
     let mut out = Vec::with_capacity(w.count * h);
     for start in (0..w.count).step_by(EVAL_BATCH) {
