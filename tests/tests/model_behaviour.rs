@@ -30,7 +30,12 @@ fn kan_spline_branch_is_live_on_training_windows() {
     let extra: Vec<String> = data.dataset.columns[1..].to_vec();
     let features = feature_names(&extra);
     for norm in [NormChoice::Instance, NormChoice::Fitted] {
-        let opts = TrainOptions { norm, ..options() };
+        // the network's own inputs: no known-future block after the history
+        let opts = TrainOptions {
+            norm,
+            known_future: Some(Vec::new()),
+            ..options()
+        };
         let p = prepare(
             &data,
             &Scope::product("P001", None).unwrap(),

@@ -408,14 +408,18 @@ mod tests {
         use shoptrain_shared::models::seasonal_base;
         use shoptrain_shared::naming::ModelType;
         let dev = Device::Cpu;
-        let x = Tensor::randn(0f32, 1f32, (4, 14, 3), &dev).unwrap();
+        // 4 rows: a 14-day history of 3 features, then 7 days x (2 known columns + level)
+        let x = Tensor::randn(0f32, 1f32, (4, 14 * 3 + 7 * 3), &dev).unwrap();
+        let history = x.narrow(1, 0, 14 * 3).unwrap().reshape((4, 14, 3)).unwrap();
         for t in ModelType::ALL {
-            let cfg = ModelConfig::default_for(t, 3, 14, 7).with_base_weeks(2);
+            let cfg = ModelConfig::default_for(t, 3, 14, 7)
+                .with_base_weeks(2)
+                .with_known_future(2);
             let varmap = VarMap::new();
             let model = Model::new(&cfg, seeded_var_builder(&varmap, 1, &dev)).unwrap();
             let vars = named_vars(&varmap);
             let before = model.forward(&x, None).unwrap();
-            let base = seasonal_base(&x, 7, 2).unwrap();
+            let base = seasonal_base(&history, 7, 2).unwrap();
             let moved = (&before - &base).unwrap().abs().unwrap().max_all().unwrap();
             assert!(moved.to_scalar::<f32>().unwrap() > 1e-3, "{t}: random head");
             zero_output_layer(&vars, &cfg).unwrap();
