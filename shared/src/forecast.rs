@@ -95,9 +95,7 @@ impl Forecaster {
             .ok_or_else(|| FeatureError::History("history is empty".into()))?;
         if let Some((known, positions)) = self.meta.known_future_positions() {
             let future_rows = future
-                .map(|f| {
-                    f.known_rows(&self.meta.features, &known.columns, last, self.meta.horizon)
-                })
+                .map(|f| f.known_rows(&self.meta.features, &known.columns, last, self.meta.horizon))
                 .transpose()?;
             x.extend(known.block(
                 &positions,

@@ -346,7 +346,7 @@ impl ModelMetadata {
             ));
         }
         if let Some(known) = &self.known_future {
-            if known.scale.len() != columns || known.scale.iter().any(|s| !(*s > 0.0)) {
+            if known.scale.len() != columns || known.scale.iter().any(|s| s.is_nan() || *s <= 0.0) {
                 return bad("known_future needs one positive scale per column".into());
             }
             if let Err(e) = known.positions(&self.features) {

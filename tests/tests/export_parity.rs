@@ -116,3 +116,61 @@ fn unknown_or_unfinished_models_cannot_be_exported() {
         "{err}"
     );
 }
+
+#[test]
+fn the_runtime_reads_the_forecast_days_known_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 400 days end on 2024-02-04; the training windows see every holiday once
+    let data = shoptrain_tests::generated_data(tmp.path(), 2, 2, 400);
+    let models = tmp.path().join("models");
+    let d = data.to_string_lossy().into_owned();
+    shoptrain(
+        &models,
+        &[
+            "train",
+            "--data",
+            &d,
+            "--product",
+            "P001",
+            "--model",
+            "kan",
+            "--epochs",
+            "1",
+            "--window",
+            "14",
+            "--known-future",
+            "is_holiday",
+        ],
+    )
+    .unwrap();
+    let out = tmp.path().join("export");
+    let o = out.to_string_lossy().into_owned();
+    shoptrain(&models, &["export", "product_P001_all_kan_v1", "--out", &o]).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).unwrap()).unwrap();
+    let m = &manifest["models"][0];
+    let weights = std::fs::read(out.join(m["weights"].as_str().unwrap())).unwrap();
+    let meta = std::fs::read_to_string(out.join(m["metadata"].as_str().unwrap())).unwrap();
+    let f = Forecaster::from_bytes(&weights, &meta).unwrap();
+    let history = m["sample_history_csv"].as_str().unwrap();
+    let values = |future: Option<&str>| -> Vec<f64> {
+        let v: serde_json::Value =
+            serde_json::from_str(&predict_json(&f, history, future).unwrap()).unwrap();
+        v["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let plan = "date,is_holiday\n2024-02-05,1\n2024-02-06,0\n2024-02-07,0\n2024-02-08,0\n\
+                2024-02-09,0\n2024-02-10,0\n2024-02-11,0\n";
+    let (unchanged, planned) = (values(None), values(Some(plan)));
+    assert!(
+        planned[0] < 0.8 * unchanged[0],
+        "{planned:?} vs {unchanged:?}"
+    );
+    assert!((planned[1] - unchanged[1]).abs() < 1e-3);
+    let err = predict_json(&f, history, Some("date,is_holiday\n2024-02-05,1\n")).unwrap_err();
+    assert!(err.contains("known future: no row for 2024-02-06"), "{err}");
+}

@@ -15,6 +15,7 @@ mod concurrency;
 mod corrupt_files;
 mod crashes;
 mod csv_errors;
+mod known_future;
 mod registry;
 mod training;
 mod versions;

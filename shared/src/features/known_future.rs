@@ -178,7 +178,10 @@ mod tests {
         assert_eq!(pos, vec![1, 2]);
         // forecast days: promo on day 0, price 3 on day 1
         let future = vec![vec![0.0, 1.0, 2.0], vec![0.0, 0.0, 3.0]];
-        let scale = Scale { mean: 0.0, std: 2.0 };
+        let scale = Scale {
+            mean: 0.0,
+            std: 2.0,
+        };
         let b = known.block(&pos, &history, Some(&future), 2, scale);
         // day 0 (weekday of days 0 and 7): promo 1 - 0, price 2 - 2, sales base (10+17)/2
         // day 1 (days 1 and 8): promo 0 - 0, price 3 - 2, base (11+18)/2

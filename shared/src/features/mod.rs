@@ -18,8 +18,8 @@ mod series;
 mod windows;
 
 pub use calendar::{calendar_value, feature_names, feature_rows, CALENDAR_FEATURES};
-pub use known_future::KnownFuture;
 pub use fields::{csv_reader, parse_date, parse_number, DATE_FORMAT};
+pub use known_future::KnownFuture;
 pub use normalization::{NormChoice, Normalization, Scale};
 pub use series::{Dataset, Fill, Observation, Series};
 pub use windows::{make_windows, Split, Windows};

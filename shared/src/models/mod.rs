@@ -335,6 +335,9 @@ mod tests {
             "grid_size":5,"spline_order":3,"grid_range":[-3.0,3.0],"last_week_base":true}"#;
         let cfg: ModelConfig = serde_json::from_str(old).unwrap();
         assert_eq!(cfg.base_weeks(), 1);
+        // nor do they read known-future columns: their input is the window alone
+        assert_eq!(cfg.known_future_columns(), 0);
+        assert_eq!(cfg.input_width(), 14 * 3);
         let again = serde_json::to_string(&cfg).unwrap();
         assert!(!again.contains("base_weeks"), "{again}");
     }

@@ -223,7 +223,9 @@ impl SeriesRun<'_> {
                 Some(f) if i > 0 && self.plan.refit == Refit::Once => f,
                 _ => self.train(t, o)?,
             };
-            let f = current.predict(&head(&self.series, o), Some(&self.series))?.values;
+            let f = current
+                .predict(&head(&self.series, o), Some(&self.series))?
+                .values;
             let (history, actual) = self.split(o);
             scores.add(history, actual, &f);
             forecaster = Some(current);

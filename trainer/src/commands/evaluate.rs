@@ -32,7 +32,11 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
     let mut ets: Result<Vec<f32>, String> = Ok(vec![]);
     for k in 0..windows {
         let origin = first_origin + k * h;
-        model.extend(o.forecaster.predict(&head(&o.series, origin), Some(&o.series))?.values);
+        model.extend(
+            o.forecaster
+                .predict(&head(&o.series, origin), Some(&o.series))?
+                .values,
+        );
         naive.extend(seasonal_naive(&sales[..origin], h, 7));
         avg.extend(moving_average(&sales[..origin], h, 7));
         if let Ok(done) = &mut ets {

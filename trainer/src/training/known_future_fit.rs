@@ -55,8 +55,8 @@ impl Layout {
                     .map(|k| x[(self.window + h % WEEK - k * WEEK) * self.features] as f64)
                     .sum::<f64>()
                     / self.weeks as f64;
-                let block = &x[self.window * self.features + h * (self.columns + 1)..]
-                    [..self.columns + 1];
+                let block =
+                    &x[self.window * self.features + h * (self.columns + 1)..][..self.columns + 1];
                 let level = block[self.columns] as f64;
                 let z = cols
                     .iter()
@@ -154,7 +154,9 @@ mod tests {
         let mut state = seed;
         let mut next = move || {
             // a small LCG: reproducible numbers in [-1, 1)
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 33) as f64 / (1u64 << 30) as f64 - 1.0) as f32
         };
         let mut w = Windows::default();

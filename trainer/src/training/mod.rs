@@ -139,7 +139,12 @@ pub fn train_new(
             opts.horizon,
         )
         .with_base_weeks(opts.base_weeks)
-        .with_known_future(prepared.known_future.as_ref().map_or(0, |k| k.columns.len())),
+        .with_known_future(
+            prepared
+                .known_future
+                .as_ref()
+                .map_or(0, |k| k.columns.len()),
+        ),
     };
     let setup = RunSetup {
         name: VersionedName::new(name, version),

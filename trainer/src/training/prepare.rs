@@ -9,8 +9,8 @@ use shoptrain_shared::features::{
     feature_rows, make_windows, KnownFuture, NormChoice, Normalization, Split, Windows,
     CALENDAR_FEATURES, TARGET,
 };
-use shoptrain_shared::models::WEEK;
 use shoptrain_shared::metrics::seasonal_naive_scale;
+use shoptrain_shared::models::WEEK;
 use shoptrain_shared::naming::Scope;
 use std::sync::OnceLock;
 
