@@ -4,6 +4,23 @@
 use shoptrain_runtime_wasm::predict_json;
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_tests::{shoptrain, small_data};
+use std::path::Path;
+
+/// The forecaster of one manifest entry, from the exported files.
+fn exported(out: &Path, entry: &serde_json::Value) -> Forecaster {
+    let weights = std::fs::read(out.join(entry["weights"].as_str().unwrap())).unwrap();
+    let meta = std::fs::read_to_string(out.join(entry["metadata"].as_str().unwrap())).unwrap();
+    Forecaster::from_bytes(&weights, &meta).unwrap()
+}
+
+/// A JSON array of numbers.
+fn numbers(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
 
 #[test]
 fn exported_models_forecast_their_samples_identically() {
@@ -60,26 +77,14 @@ fn exported_models_forecast_their_samples_identically() {
     let entries = manifest["models"].as_array().unwrap();
     assert_eq!(entries.len(), 4);
     for m in entries {
-        let weights = std::fs::read(out.join(m["weights"].as_str().unwrap())).unwrap();
-        let meta = std::fs::read_to_string(out.join(m["metadata"].as_str().unwrap())).unwrap();
-        let f = Forecaster::from_bytes(&weights, &meta).unwrap();
+        let f = exported(&out, m);
         let got: serde_json::Value = serde_json::from_str(
             &predict_json(&f, m["sample_history_csv"].as_str().unwrap(), None).unwrap(),
         )
         .unwrap();
         assert_eq!(got["dates"], m["native_forecast"]["dates"]);
-        let got: Vec<f64> = got["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        let want: Vec<f64> = m["native_forecast"]["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let got = numbers(&got["values"]);
+        let want = numbers(&m["native_forecast"]["values"]);
         assert_eq!(got.len(), 7);
         for (g, w) in got.iter().zip(&want) {
             assert!(
@@ -149,19 +154,12 @@ fn the_runtime_reads_the_forecast_days_known_columns() {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).unwrap()).unwrap();
     let m = &manifest["models"][0];
-    let weights = std::fs::read(out.join(m["weights"].as_str().unwrap())).unwrap();
-    let meta = std::fs::read_to_string(out.join(m["metadata"].as_str().unwrap())).unwrap();
-    let f = Forecaster::from_bytes(&weights, &meta).unwrap();
+    let f = exported(&out, m);
     let history = m["sample_history_csv"].as_str().unwrap();
     let values = |future: Option<&str>| -> Vec<f64> {
         let v: serde_json::Value =
             serde_json::from_str(&predict_json(&f, history, future).unwrap()).unwrap();
-        v["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect()
+        numbers(&v["values"])
     };
     let plan = "date,is_holiday\n2024-02-05,1\n2024-02-06,0\n2024-02-07,0\n2024-02-08,0\n\
                 2024-02-09,0\n2024-02-10,0\n2024-02-11,0\n";

@@ -2,22 +2,29 @@
 //! forecasts less on a planned holiday, names a missing plan day, and
 //! leaves continuous columns out unless asked.
 
-use shoptrain_tests::Dir;
+use shoptrain_tests::{Dir, TestCommand};
+use std::path::{Path, PathBuf};
 
 /// 400 generated days (2023-01-01 to 2024-02-04): the training windows see
 /// New Year, May Day, 3 October and Christmas; the last two weeks (the base
 /// of a 14-day window) have none.
-fn data(dir: &Dir) -> std::path::PathBuf {
+fn data(dir: &Dir) -> PathBuf {
     shoptrain_tests::generated_data(dir.path(), 2, 2, 400)
 }
 
-fn forecast(dir: &Dir, prefix: &str, data: &std::path::Path, extra: &[&str]) -> Vec<f64> {
-    let csv = dir
-        .cmd()
-        .args(["predict", prefix, "--format", "csv", "--data"])
-        .arg(data)
-        .args(extra)
-        .ok();
+/// `shoptrain predict PREFIX --data DATA` with a plan file, if any.
+fn predict(dir: &Dir, prefix: &str, data: &Path, plan: Option<&Path>) -> TestCommand {
+    let mut cmd = dir.cmd();
+    cmd.args(["predict", prefix, "--format", "csv", "--data"])
+        .arg(data);
+    if let Some(plan) = plan {
+        cmd.arg("--future").arg(plan);
+    }
+    cmd
+}
+
+fn forecast(dir: &Dir, prefix: &str, data: &Path, plan: Option<&Path>) -> Vec<f64> {
+    let csv = predict(dir, prefix, data, plan).ok();
     csv.lines()
         .skip(1)
         .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
@@ -37,19 +44,14 @@ fn a_planned_holiday_lowers_its_day_and_a_missing_plan_day_is_named() {
     );
     assert_eq!(meta["architecture"]["known_future"], 1);
 
-    let unchanged = forecast(&dir, &prefix, &data, &[]);
+    let unchanged = forecast(&dir, &prefix, &data, None);
     // the forecast days are 2024-02-05..11; plan a holiday on the first
     let mut plan = String::from("date,is_holiday\n");
     for d in 5..=11 {
         plan.push_str(&format!("2024-02-{d:02},{}\n", (d == 5) as u8));
     }
     let future = dir.create("plan.csv", &plan);
-    let planned = forecast(
-        &dir,
-        &prefix,
-        &data,
-        &["--future", future.to_str().unwrap()],
-    );
+    let planned = forecast(&dir, &prefix, &data, Some(&future));
     assert_eq!(planned.len(), 7);
     // pharmacies sell 60% less on holidays; the fitted effect must show it
     assert!(
@@ -65,23 +67,13 @@ fn a_planned_holiday_lowers_its_day_and_a_missing_plan_day_is_named() {
     }
 
     let short = dir.create("short.csv", "date,is_holiday\n2024-02-05,1\n2024-02-06,0\n");
-    let err = dir
-        .cmd()
-        .args(["predict", &prefix, "--data"])
-        .arg(&data)
-        .args(["--future", short.to_str().unwrap()])
-        .fails();
+    let err = predict(&dir, &prefix, &data, Some(&short)).fails();
     assert!(
         err.contains("known future: no row for 2024-02-07; give all 7 forecast days after 2024-02-04, or none"),
         "{err}"
     );
     let wrong = dir.create("wrong.csv", "date,is_promotion\n2024-02-05,1\n");
-    let err = dir
-        .cmd()
-        .args(["predict", &prefix, "--data"])
-        .arg(&data)
-        .args(["--future", wrong.to_str().unwrap()])
-        .fails();
+    let err = predict(&dir, &prefix, &data, Some(&wrong)).fails();
     assert!(err.contains("column \"is_holiday\" is missing"), "{err}");
 }
 
@@ -130,11 +122,6 @@ fn by_default_only_flag_columns_may_be_read_and_asked_columns_are_checked() {
         serde_json::from_str(&dir.read(&format!("models/{plain}_metadata.json"))).unwrap();
     assert!(meta.get("known_future").is_none(), "{meta}");
     let plan = dir.create("plan.csv", "date,is_holiday\n2024-02-05,1\n");
-    let err = dir
-        .cmd()
-        .args(["predict", &plain, "--data"])
-        .arg(&data)
-        .args(["--future", plan.to_str().unwrap()])
-        .fails();
+    let err = predict(&dir, &plain, &data, Some(&plan)).fails();
     assert!(err.contains("reads no known-future columns"), "{err}");
 }

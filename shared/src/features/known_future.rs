@@ -7,9 +7,9 @@
 //! number). Without values for the forecast days every change is zero and the
 //! model forecasts as if nothing known were different.
 
-use super::normalization::floor_std;
+use super::normalization::column_stats;
 use super::{FeatureError, Scale, Series, TARGET};
-use crate::models::WEEK;
+use crate::models::{base_day, WEEK};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -26,11 +26,11 @@ pub struct KnownFuture {
 
 impl KnownFuture {
     /// Fits the scales of `columns` on training rows (`[t][feature]`, in the
-    /// order of `features`).
-    pub fn fit(
+    /// order of `features`), with the statistics fitted normalisation uses.
+    pub fn fit<'a>(
         features: &[String],
         columns: &[String],
-        train_rows: &[Vec<f32>],
+        train_rows: impl Iterator<Item = &'a [f32]>,
         weeks: usize,
     ) -> Result<KnownFuture, FeatureError> {
         let mut known = KnownFuture {
@@ -38,16 +38,8 @@ impl KnownFuture {
             scale: Vec::new(),
             weeks,
         };
-        let n = train_rows.len().max(1) as f64;
-        for p in known.positions(features)? {
-            let mean = train_rows.iter().map(|r| r[p] as f64).sum::<f64>() / n;
-            let var = train_rows
-                .iter()
-                .map(|r| (r[p] as f64 - mean).powi(2))
-                .sum::<f64>()
-                / n;
-            known.scale.push(floor_std(var.sqrt() as f32, mean as f32));
-        }
+        let (_, std) = column_stats(train_rows, features.len());
+        known.scale = known.positions(features)?.iter().map(|&p| std[p]).collect();
         Ok(known)
     }
 
@@ -86,7 +78,7 @@ impl KnownFuture {
         // mean of column `c` on the same weekday as forecast day `h` over the base weeks
         let base = |c: usize, h: usize| -> f32 {
             (1..=weeks)
-                .map(|w| history[(t + h % WEEK).saturating_sub(w * WEEK)][c])
+                .map(|w| history[base_day(t, h, w)][c])
                 .sum::<f32>()
                 / weeks as f32
         };
@@ -199,12 +191,20 @@ mod tests {
     #[test]
     fn scales_are_fitted_and_columns_must_be_features() {
         let features = names(&["sales", "promo"]);
-        let rows = vec![vec![1.0, 0.0], vec![2.0, 2.0]];
-        let k = KnownFuture::fit(&features, &names(&["promo"]), &rows, 4).unwrap();
+        let rows = [vec![1.0, 0.0], vec![2.0, 2.0]];
+        let k = KnownFuture::fit(
+            &features,
+            &names(&["promo"]),
+            rows.iter().map(Vec::as_slice),
+            4,
+        )
+        .unwrap();
         assert_eq!(k.scale, vec![1.0]);
         assert_eq!(k.width(), 2);
         for bad in ["temperature", "sales"] {
-            let err = KnownFuture::fit(&features, &names(&[bad]), &rows, 4).unwrap_err();
+            let err =
+                KnownFuture::fit(&features, &names(&[bad]), rows.iter().map(Vec::as_slice), 4)
+                    .unwrap_err();
             assert!(matches!(err, FeatureError::UnknownFeature(c) if c == bad));
         }
     }

@@ -26,11 +26,14 @@ pub enum Normalization {
 
 /// Smallest standard deviation used to scale; relative to the mean so that a
 /// flat window of large sales does not explode.
-pub(super) fn floor_std(std: f32, mean: f32) -> f32 {
+fn floor_std(std: f32, mean: f32) -> f32 {
     std.max(1e-3).max(0.05 * mean.abs())
 }
 
-fn column_stats<'a>(rows: impl Iterator<Item = &'a [f32]>, nfeat: usize) -> (Vec<f32>, Vec<f32>) {
+pub(super) fn column_stats<'a>(
+    rows: impl Iterator<Item = &'a [f32]>,
+    nfeat: usize,
+) -> (Vec<f32>, Vec<f32>) {
     let mut sum = vec![0f64; nfeat];
     let mut sq = vec![0f64; nfeat];
     let mut n = 0f64;

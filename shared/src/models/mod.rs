@@ -197,6 +197,13 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// The day of a `window`-day history that forecast day `h` repeats,
+/// `weeks_back` weeks back (the first day if the window is shorter): the one
+/// indexing rule of the seasonal base and everything measured against it.
+pub fn base_day(window: usize, h: usize, weeks_back: usize) -> usize {
+    (window + h % WEEK).saturating_sub(weeks_back * WEEK)
+}
+
 /// The seasonal base: for each forecast day, the mean normalised sales
 /// (feature 0) of the same weekday over the window's last `weeks` weeks,
 /// `[batch, window, features]` → `[batch, horizon]`. With it, an untrained
@@ -212,7 +219,7 @@ pub fn seasonal_base(x: &Tensor, horizon: usize, weeks: usize) -> Result<Tensor>
         );
     }
     let idx: Vec<u32> = (1..=weeks)
-        .flat_map(|w| (0..horizon).map(move |h| (t - w * WEEK + h % WEEK) as u32))
+        .flat_map(|w| (0..horizon).map(move |h| base_day(t, h, w) as u32))
         .collect();
     let idx = Tensor::from_vec(idx, weeks * horizon, x.device())?;
     x.narrow(2, 0, 1)?

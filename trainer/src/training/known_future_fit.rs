@@ -7,7 +7,7 @@
 //! share or amount (temperature on electricity demand, QUALITY.md) stays out.
 
 use shoptrain_shared::features::Windows;
-use shoptrain_shared::models::{ModelConfig, WEEK};
+use shoptrain_shared::models::{base_day, ModelConfig};
 
 /// Ridge strength, relative to each regressor's own sum of squares.
 const RIDGE: f64 = 0.01;
@@ -52,7 +52,7 @@ impl Layout {
             let x = &w.x[i * self.width()..(i + 1) * self.width()];
             (0..self.horizon).map(move |h| {
                 let base = (1..=self.weeks)
-                    .map(|k| x[(self.window + h % WEEK - k * WEEK) * self.features] as f64)
+                    .map(|k| x[base_day(self.window, h, k) * self.features] as f64)
                     .sum::<f64>()
                     / self.weeks as f64;
                 let block =

@@ -71,16 +71,19 @@ pub fn prepare(
         } else {
             Normalization::fit(&rows[..split.train_rows(window, horizon)])
         };
-        cut.push((rows, split, norm));
+        cut.push(SeriesCut { rows, split, norm });
     }
     let (columns, choose) = known_future_columns(features, opts, &cut)?;
+    // windows with every candidate column, kept if validation keeps them all
+    let mut candidate_windows = None;
     if !columns.is_empty() {
-        let train_rows: Vec<Vec<f32>> = cut
-            .iter()
-            .flat_map(|(rows, split, _)| rows[..split.train_rows(window, horizon)].iter().cloned())
-            .collect();
+        let train_rows = cut.iter().flat_map(|c| {
+            c.rows[..c.split.train_rows(window, horizon)]
+                .iter()
+                .map(Vec::as_slice)
+        });
         let weeks = opts.base_weeks.min(window / WEEK);
-        let mut known = KnownFuture::fit(features, &columns, &train_rows, weeks)?;
+        let mut known = KnownFuture::fit(features, &columns, train_rows, weeks)?;
         if choose {
             let (train, val) = cut_windows(&cut, Some(&known), features, opts)?;
             let layout = Layout {
@@ -92,13 +95,20 @@ pub fn prepare(
             };
             let mut chosen = select_columns(&layout, &train, &val);
             chosen.sort_unstable();
-            known.columns = chosen.iter().map(|&c| known.columns[c].clone()).collect();
-            known.scale = chosen.iter().map(|&c| known.scale[c]).collect();
+            if chosen.len() == columns.len() {
+                candidate_windows = Some((train, val));
+            } else {
+                known.columns = chosen.iter().map(|&c| known.columns[c].clone()).collect();
+                known.scale = chosen.iter().map(|&c| known.scale[c]).collect();
+            }
         }
         out.known_future = (!known.columns.is_empty()).then_some(known);
     }
-    (out.train, out.val) = cut_windows(&cut, out.known_future.as_ref(), features, opts)?;
-    for (rows, split, norm) in cut {
+    (out.train, out.val) = match candidate_windows {
+        Some(windows) => windows,
+        None => cut_windows(&cut, out.known_future.as_ref(), features, opts)?,
+    };
+    for SeriesCut { rows, split, norm } in cut {
         let train_rows = split.train_rows(window, horizon);
         let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
         let scale = seasonal_naive_scale(&sales[..train_rows], 7);
@@ -113,9 +123,16 @@ pub fn prepare(
     Ok(out)
 }
 
+/// One series' raw feature rows, their split and their normalisation.
+struct SeriesCut {
+    rows: Vec<Vec<f32>>,
+    split: Split,
+    norm: Normalization,
+}
+
 /// The training and validation windows of every series.
 fn cut_windows(
-    cut: &[(Vec<Vec<f32>>, Split, Normalization)],
+    cut: &[SeriesCut],
     known: Option<&KnownFuture>,
     features: &[String],
     opts: &TrainOptions,
@@ -124,7 +141,7 @@ fn cut_windows(
     let known = known.zip(positions.as_deref());
     let shape = (opts.window, opts.horizon);
     let (mut train, mut val) = (Windows::default(), Windows::default());
-    for (rows, split, norm) in cut {
+    for SeriesCut { rows, split, norm } in cut {
         train.extend(make_windows(rows, norm, known, shape, 0, split.train));
         val.extend(make_windows(
             rows,
@@ -147,12 +164,12 @@ fn cut_windows(
 fn known_future_columns(
     features: &[String],
     opts: &TrainOptions,
-    cut: &[(Vec<Vec<f32>>, Split, Normalization)],
+    cut: &[SeriesCut],
 ) -> Result<(Vec<String>, bool)> {
     let has_base = opts.base_weeks.min(opts.window / WEEK) > 0;
     let is_flag = |f: usize| {
         cut.iter()
-            .all(|(rows, _, _)| rows.iter().all(|r| r[f] == 0.0 || r[f] == 1.0))
+            .all(|c| c.rows.iter().all(|r| r[f] == 0.0 || r[f] == 1.0))
     };
     let data_columns = || {
         features
