@@ -5,6 +5,7 @@
 use crate::bundle::{build_model, check_against, read_weights, BundleError};
 use crate::features::{FeatureError, Series};
 use crate::metadata::ModelMetadata;
+use crate::metrics::Quantiles;
 use crate::models::Model;
 use candle_core::{Device, Tensor};
 use chrono::{Duration, NaiveDate};
@@ -20,11 +21,13 @@ pub enum ForecastError {
     NonFinite,
 }
 
-/// A dated forecast in sales units.
+/// A dated forecast in sales units: the point forecast (the median when
+/// the model forecasts quantiles) and the quantiles, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forecast {
     pub dates: Vec<NaiveDate>,
     pub values: Vec<f32>,
+    pub quantiles: Option<Quantiles>,
 }
 
 /// A ready-to-run model: metadata plus weights on a device.
@@ -71,12 +74,20 @@ impl Forecaster {
     pub fn forward_normalized(&self, x: &[f32], n: usize) -> Result<Vec<f32>, ForecastError> {
         let width = self.meta.architecture.input_width();
         let input = Tensor::from_slice(x, (n, width), &self.device)?;
-        let out = self.model.forward(&input, None)?;
-        let values = out.flatten_all()?.to_vec1::<f32>()?;
-        if values.iter().any(|v| !v.is_finite()) {
-            return Err(ForecastError::NonFinite);
-        }
-        Ok(values)
+        finite(&self.model.forward(&input, None)?)
+    }
+
+    /// As [`Self::forward_normalized`], adding the quantiles
+    /// (`[n, levels, horizon]`) when the model forecasts them.
+    pub fn forward_quantiles_normalized(
+        &self,
+        x: &[f32],
+        n: usize,
+    ) -> Result<(Vec<f32>, Option<Vec<f32>>), ForecastError> {
+        let width = self.meta.architecture.input_width();
+        let input = Tensor::from_slice(x, (n, width), &self.device)?;
+        let (point, quantiles) = self.model.forward_quantiles(&input, None)?;
+        Ok((finite(&point)?, quantiles.map(|q| finite(&q)).transpose()?))
     }
 
     /// Forecasts the `horizon` days after the history's last date. A model
@@ -105,14 +116,30 @@ impl Forecaster {
                 scale,
             ));
         }
-        let z = self.forward_normalized(&x, 1)?;
+        let (z, q) = self.forward_quantiles_normalized(&x, 1)?;
+        let sales = |z: &[f32]| -> Vec<f32> {
+            z.iter().map(|v| to_sales(scale.denormalize(*v))).collect()
+        };
+        let levels = self.meta.architecture.quantiles();
         Ok(Forecast {
             dates: (1..=self.meta.horizon as i64)
                 .map(|d| last + Duration::days(d))
                 .collect(),
-            values: z.iter().map(|v| to_sales(scale.denormalize(*v))).collect(),
+            values: sales(&z),
+            quantiles: q.map(|q| Quantiles {
+                levels: levels.to_vec(),
+                values: q.chunks(self.meta.horizon).map(sales).collect(),
+            }),
         })
     }
+}
+
+fn finite(t: &Tensor) -> Result<Vec<f32>, ForecastError> {
+    let values = t.flatten_all()?.to_vec1::<f32>()?;
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(ForecastError::NonFinite);
+    }
+    Ok(values)
 }
 
 /// Sales cannot be negative: a forecast below zero is reported as zero.

@@ -3,12 +3,12 @@
 //! index is a cache of it.
 
 use crate::features::{KnownFuture, Normalization};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, QuantileMetrics};
 use crate::models::ModelConfig;
 use crate::naming::{Mode, ModelName, ModelType, Scope, VersionedName};
 use serde::{Deserialize, Serialize};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -221,6 +221,9 @@ pub struct ModelMetadata {
     pub window: usize,
     pub horizon: usize,
     pub metrics: Option<Metrics>,
+    /// How the quantiles fit the validation days (calibrated on them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantile_metrics: Option<QuantileMetrics>,
     /// The same metrics for naive forecasts on the same validation windows.
     #[serde(default)]
     pub baselines: std::collections::BTreeMap<String, Metrics>,
@@ -237,6 +240,16 @@ pub struct ModelMetadata {
     pub deleted_at: Option<String>,
 }
 
+/// Brings metadata written under an older schema to the current one.
+/// 1 → 2: version 2 added quantile forecasts (`architecture.quantiles`,
+/// `quantile_metrics`); a version 1 model has neither and forecasts points.
+fn migrate(mut value: serde_json::Value, found: u64) -> serde_json::Value {
+    if found < 2 {
+        value["schema_version"] = serde_json::json!(2);
+    }
+    value
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MetadataError {
     #[error("metadata is not valid JSON: {0}")]
@@ -245,7 +258,7 @@ pub enum MetadataError {
     NoSchemaVersion,
     #[error("metadata schema_version {found} is newer than this shoptrain understands ({SCHEMA_VERSION}); upgrade shoptrain")]
     TooNew { found: u64 },
-    #[error("metadata (schema_version 1) is incomplete or has a wrong field: {0}")]
+    #[error("metadata (schema_version {SCHEMA_VERSION}) is incomplete or has a wrong field: {0}")]
     Schema(serde_json::Error),
     #[error("metadata is inconsistent: {0}")]
     Inconsistent(String),
@@ -262,6 +275,7 @@ impl ModelMetadata {
         if found > SCHEMA_VERSION as u64 {
             return Err(MetadataError::TooNew { found });
         }
+        let value = migrate(value, found);
         let meta: ModelMetadata = serde_json::from_value(value).map_err(MetadataError::Schema)?;
         meta.check()?;
         Ok(meta)
@@ -337,6 +351,11 @@ impl ModelMetadata {
                 self.horizon,
                 self.features.len()
             ));
+        }
+        if !self.architecture.quantiles().is_empty() {
+            if let Err(e) = crate::models::check_levels(self.architecture.quantiles()) {
+                return bad(e);
+            }
         }
         let columns = self.known_future.as_ref().map_or(0, |k| k.columns.len());
         if columns != self.architecture.known_future_columns() {

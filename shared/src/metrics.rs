@@ -85,6 +85,95 @@ impl Metrics {
     }
 }
 
+/// Quantile forecasts of the same days: `values[j][d]` is level
+/// `levels[j]` on day `d`; levels increase, and so do the values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quantiles {
+    pub levels: Vec<f64>,
+    pub values: Vec<Vec<f32>>,
+}
+
+impl Quantiles {
+    /// Adds the days of `more` (same levels) after these.
+    pub fn extend(&mut self, more: &Quantiles) {
+        for (mine, theirs) in self.values.iter_mut().zip(&more.values) {
+            mine.extend_from_slice(theirs);
+        }
+    }
+
+    /// The outermost interval's levels, e.g. `(0.1, 0.9)`.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        match (self.levels.first(), self.levels.last()) {
+            (Some(lo), Some(hi)) if lo < hi => Some((*lo, *hi)),
+            _ => None,
+        }
+    }
+}
+
+/// The name of a quantile level in tables and CSV headers: 0.1 → `p10`,
+/// 0.025 → `p2.5`.
+pub fn level_name(level: f64) -> String {
+    let percent = (level * 1000.0).round() / 10.0;
+    format!("p{percent}")
+}
+
+/// Pinball (quantile) loss of forecasting `q` for level `level` when
+/// `actual` happened: `level·(a−q)` above the quantile, `(1−level)·(q−a)` below.
+pub fn pinball(actual: f64, q: f64, level: f64) -> f64 {
+    let d = actual - q;
+    if d >= 0.0 {
+        level * d
+    } else {
+        (level - 1.0) * d
+    }
+}
+
+/// How well quantile forecasts fit what happened, in sales units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantileMetrics {
+    /// Levels of the outermost interval, e.g. `[0.1, 0.9]`.
+    pub interval: [f64; 2],
+    /// Share of actual days inside that interval (nominal: its width, 0.8).
+    pub coverage: f64,
+    /// Mean pinball loss over levels and days.
+    pub pinball: f64,
+    /// Weighted interval score: with the median and K symmetric intervals
+    /// it is `(½|y−m| + Σ αₖ/2·ISₐ)/(K+½)`, which equals twice the mean
+    /// pinball loss over the levels; that form is used for any levels.
+    pub wis: f64,
+    /// WIS divided by the MASE scale, comparable across series.
+    pub scaled_wis: f64,
+    pub count: usize,
+}
+
+impl QuantileMetrics {
+    /// Scores `q` against `actual`; `mase_scale` from [`seasonal_naive_scale`].
+    /// `None` without an interval (fewer than two levels).
+    pub fn compute(actual: &[f32], q: &Quantiles, mase_scale: f64) -> Option<QuantileMetrics> {
+        let (lo, hi) = q.interval()?;
+        let n = q.values.iter().map(Vec::len).fold(actual.len(), usize::min);
+        let (first, last) = (&q.values[0], &q.values[q.values.len() - 1]);
+        let inside = (0..n)
+            .filter(|&d| first[d] <= actual[d] && actual[d] <= last[d])
+            .count();
+        let mut total = 0.0;
+        for (level, values) in q.levels.iter().zip(&q.values) {
+            for d in 0..n {
+                total += pinball(actual[d] as f64, values[d] as f64, *level);
+            }
+        }
+        let pinball = total / (n * q.levels.len()).max(1) as f64;
+        Some(QuantileMetrics {
+            interval: [lo, hi],
+            coverage: inside as f64 / n.max(1) as f64,
+            pinball,
+            wis: 2.0 * pinball,
+            scaled_wis: 2.0 * pinball / mase_scale,
+            count: n,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +189,44 @@ mod tests {
         assert!((m.mase - 0.75).abs() < 1e-12);
         // sMAPE: 2*1/5 and 2*2/6
         assert!((m.smape - 100.0 * (0.4 + 2.0 / 3.0) / 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn pinball_loss_matches_hand_computed_values() {
+        // above the quantile: level x miss; below: (1 - level) x miss
+        assert!((pinball(10.0, 8.0, 0.9) - 1.8).abs() < 1e-12);
+        assert!((pinball(10.0, 12.0, 0.9) - 0.2).abs() < 1e-12);
+        assert!((pinball(10.0, 8.0, 0.1) - 0.2).abs() < 1e-12);
+        assert!((pinball(10.0, 12.0, 0.1) - 1.8).abs() < 1e-12);
+        assert_eq!(pinball(5.0, 5.0, 0.3), 0.0);
+        // at the median it is half the absolute error
+        assert!((pinball(3.0, 7.0, 0.5) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn quantile_metrics_match_hand_computed_values() {
+        let q = Quantiles {
+            levels: vec![0.1, 0.5, 0.9],
+            values: vec![vec![8.0, 8.0], vec![10.0, 10.0], vec![12.0, 12.0]],
+        };
+        // day 1 inside [8, 12]; day 2 above it
+        let m = QuantileMetrics::compute(&[11.0, 14.0], &q, 2.0).unwrap();
+        assert_eq!(m.coverage, 0.5);
+        assert_eq!(m.interval, [0.1, 0.9]);
+        // day 1: 0.1*3 + 0.5*1 + 0.1*1 = 0.9; day 2: 0.1*6 + 0.5*4 + 0.9*2 = 4.4
+        assert!((m.pinball - (0.9 + 4.4) / 6.0).abs() < 1e-9);
+        // WIS from its interval form: (0.5|y-m| + 0.2/2 * IS_0.2) / 1.5
+        let is = |y: f64| 4.0 + 10.0 * ((8.0 - y).max(0.0) + (y - 12.0).max(0.0));
+        let wis = |y: f64| (0.5 * (y - 10.0f64).abs() + 0.1 * is(y)) / 1.5;
+        assert!((m.wis - (wis(11.0) + wis(14.0)) / 2.0).abs() < 1e-9);
+        assert!((m.scaled_wis - m.wis / 2.0).abs() < 1e-12);
+        assert_eq!(level_name(0.1), "p10");
+        assert_eq!(level_name(0.025), "p2.5");
+        let point = Quantiles {
+            levels: vec![0.5],
+            values: vec![vec![1.0]],
+        };
+        assert_eq!(QuantileMetrics::compute(&[1.0], &point, 1.0), None);
     }
 
     #[test]

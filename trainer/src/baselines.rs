@@ -8,7 +8,7 @@ use augurs_core::{Fit, Predict};
 use augurs_ets::trend::AutoETSTrendModel;
 use augurs_ets::AutoETS;
 use augurs_mstl::MSTLModel;
-use shoptrain_shared::metrics::seasonal_naive;
+use shoptrain_shared::metrics::{seasonal_naive, Quantiles};
 
 /// Weekly season of daily sales.
 pub const SEASON: usize = 7;
@@ -25,21 +25,61 @@ pub fn naive_forecast(history: &[f32], horizon: usize) -> Option<Vec<f32>> {
 /// cannot fit (too short, no valid model, non-finite forecast) gives an
 /// error saying so, never a panic.
 pub fn ets_forecast(history: &[f32], horizon: usize) -> Result<Vec<f32>, String> {
+    Ok(ets_with_quantiles(history, horizon, &[])?.0)
+}
+
+/// [`ets_forecast`] and, for `levels` (with 0.5 among them), the quantiles
+/// of ETS's prediction intervals: level τ below the median is the lower
+/// end of the `1 − 2τ` interval, above it the upper end of `2τ − 1`.
+pub fn ets_with_quantiles(
+    history: &[f32],
+    horizon: usize,
+    levels: &[f64],
+) -> Result<(Vec<f32>, Option<Quantiles>), String> {
     let y: Vec<f64> = history.iter().map(|v| *v as f64).collect();
     let trend = AutoETSTrendModel::from(AutoETS::non_seasonal());
     let fitted = MSTLModel::new(vec![SEASON], trend)
         .fit(&y)
         .map_err(|e| format!("ETS could not be fitted on {} days: {e}", y.len()))?;
+    let finite = |v: &[f64]| -> Result<Vec<f32>, String> {
+        if v.len() != horizon || v.iter().any(|v| !v.is_finite()) {
+            return Err(format!(
+                "ETS gave no finite {horizon}-day forecast on {} days",
+                y.len()
+            ));
+        }
+        Ok(v.iter().map(|v| *v as f32).collect())
+    };
     let forecast = fitted
         .predict(horizon, None)
         .map_err(|e| format!("ETS could not forecast: {e}"))?;
-    if forecast.point.len() != horizon || forecast.point.iter().any(|v| !v.is_finite()) {
-        return Err(format!(
-            "ETS gave no finite {horizon}-day forecast on {} days",
-            y.len()
-        ));
+    let point = finite(&forecast.point)?;
+    if levels.len() < 2 {
+        return Ok((point, None));
     }
-    Ok(forecast.point.iter().map(|v| *v as f32).collect())
+    let mut values = Vec::with_capacity(levels.len());
+    for &level in levels {
+        if level == 0.5 {
+            values.push(point.clone());
+            continue;
+        }
+        let width = (2.0 * level - 1.0).abs();
+        let intervals = fitted
+            .predict(horizon, Some(width))
+            .map_err(|e| format!("ETS could not forecast: {e}"))?
+            .intervals
+            .ok_or_else(|| "ETS gave no prediction intervals".to_string())?;
+        values.push(finite(if level < 0.5 {
+            &intervals.lower
+        } else {
+            &intervals.upper
+        })?);
+    }
+    let quantiles = Quantiles {
+        levels: levels.to_vec(),
+        values,
+    };
+    Ok((point, Some(quantiles)))
 }
 
 #[cfg(test)]
@@ -57,6 +97,21 @@ mod tests {
                 "day {h}: {v}"
             );
         }
+    }
+
+    #[test]
+    fn ets_quantiles_surround_its_point_forecast_and_widen_with_the_level() {
+        let history: Vec<f32> = (0..140)
+            .map(|t| 100.0 + 10.0 * ((t * 7919) % 13) as f32 / 13.0)
+            .collect();
+        let (point, q) = ets_with_quantiles(&history, 7, &[0.05, 0.1, 0.5, 0.9, 0.95]).unwrap();
+        let q = q.unwrap();
+        assert_eq!(q.values[2], point);
+        for d in 0..7 {
+            let day: Vec<f32> = q.values.iter().map(|v| v[d]).collect();
+            assert!(day.windows(2).all(|w| w[0] < w[1]), "{day:?}");
+        }
+        assert_eq!(ets_with_quantiles(&history, 7, &[]).unwrap().1, None);
     }
 
     #[test]

@@ -264,11 +264,30 @@ pub fn print_backtest(r: &BacktestReport) {
         .max(6);
     type Pick = fn(&Score) -> f64;
     type PickMean = fn(&MeanScore) -> f64;
-    let blocks: [(&str, Pick, PickMean); 3] = [
+    let mut blocks: Vec<(&str, Pick, PickMean)> = vec![
         ("MASE", |s| s.mase, |m| m.mase),
         ("sMAPE %", |s| s.smape, |m| m.smape),
         ("RMSE", |s| s.rmse, |m| m.rmse),
     ];
+    if r.mean.values().any(|m| m.quantiles.is_some()) {
+        blocks.extend::<[(&str, Pick, PickMean); 3]>([
+            (
+                "coverage (interval)",
+                |s| s.quantiles.as_ref().map_or(f64::NAN, |q| q.coverage),
+                |m| m.quantiles.as_ref().map_or(f64::NAN, |q| q.coverage),
+            ),
+            (
+                "scaled pinball",
+                |s| s.quantiles.as_ref().map_or(f64::NAN, |q| q.scaled_pinball),
+                |m| m.quantiles.as_ref().map_or(f64::NAN, |q| q.scaled_pinball),
+            ),
+            (
+                "scaled WIS",
+                |s| s.quantiles.as_ref().map_or(f64::NAN, |q| q.scaled_wis),
+                |m| m.quantiles.as_ref().map_or(f64::NAN, |q| q.scaled_wis),
+            ),
+        ]);
+    }
     for (title, pick, pick_mean) in blocks {
         print!("\n{title:<width$}");
         for n in &names {

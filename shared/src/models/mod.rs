@@ -2,7 +2,8 @@
 //! metadata file carries. A [`Model`] reads each window as one flat row
 //! (`ModelConfig::input_width`): the `[window, features]` history, then the
 //! `[horizon, columns + 1]` known-future block when it has one; it outputs
-//! `[batch, horizon]` in normalised sales.
+//! `[batch, horizon]` in normalised sales, and with a quantile layer also
+//! `[batch, levels, horizon]` quantiles around it.
 
 pub mod dropout;
 pub mod encoder;
@@ -10,12 +11,14 @@ pub mod kan;
 pub mod known_future;
 pub mod mlstm;
 pub mod norm;
+pub mod quantiles;
 pub mod transformer;
 
 pub use dropout::Noise;
 pub use kan::{KanConfig, KanForecaster};
 pub use known_future::KnownFutureLayer;
 pub use mlstm::{MlstmConfig, MlstmForecaster};
+pub use quantiles::{check_levels, QuantileLayer};
 pub use transformer::{TransformerConfig, TransformerForecaster};
 
 use crate::naming::ModelType;
@@ -115,6 +118,32 @@ impl ModelConfig {
         self.window() * self.features() + self.horizon() * self.known_future_width()
     }
 
+    /// Quantile levels the model forecasts, in increasing order with 0.5
+    /// among them; empty: a point forecast only (models before quantiles).
+    pub fn quantiles(&self) -> &[f64] {
+        &self.base().quantiles
+    }
+
+    /// The same architecture forecasting these quantile levels (checked by
+    /// [`check_levels`]); `[0.5]` or none: the point forecast alone.
+    pub fn with_quantiles(mut self, levels: &[f64]) -> ModelConfig {
+        self.base_mut().quantiles = if levels.len() > 1 {
+            levels.to_vec()
+        } else {
+            vec![]
+        };
+        self
+    }
+
+    /// Size of the representation each network's output layer reads.
+    pub fn representation_width(&self) -> usize {
+        match self {
+            ModelConfig::Mlstm(c) => c.window * c.d_model,
+            ModelConfig::Transformer(c) => c.d_model,
+            ModelConfig::Kan(c) => c.hidden.last().copied().unwrap_or(c.window * c.features),
+        }
+    }
+
     /// The same architecture reading `columns` known-future columns; only a
     /// model with a seasonal base can (the changes are measured against it).
     pub fn with_known_future(mut self, columns: usize) -> ModelConfig {
@@ -127,9 +156,10 @@ impl ModelConfig {
     /// capped at the weeks the window holds; a window shorter than a week
     /// gets none.
     pub fn with_base_weeks(mut self, weeks: usize) -> ModelConfig {
-        let known_future = self.known_future_columns();
+        let (known_future, quantiles) = (self.known_future_columns(), self.quantiles().to_vec());
         *self.base_mut() = BaseConfig::of_weeks(weeks.min(self.window() / WEEK));
         self.with_known_future(known_future)
+            .with_quantiles(&quantiles)
     }
 
     fn base_mut(&mut self) -> &mut BaseConfig {
@@ -142,11 +172,11 @@ impl ModelConfig {
 }
 
 /// Whether, and over how many weeks, a network corrects the seasonal base,
-/// and how many known-future columns adjust it; flattened into each type's
-/// config. The keys are absent in models trained without them; `base_weeks`
-/// is absent (1: same day last week) in models trained before it was
-/// configurable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// how many known-future columns adjust it, and which quantiles surround
+/// it; flattened into each type's config. The keys are absent in models
+/// trained without them; `base_weeks` is absent (1: same day last week) in
+/// models trained before it was configurable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaseConfig {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     last_week_base: bool,
@@ -154,6 +184,8 @@ pub struct BaseConfig {
     base_weeks: usize,
     #[serde(default, skip_serializing_if = "is_zero")]
     known_future: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    quantiles: Vec<f64>,
 }
 
 impl Default for BaseConfig {
@@ -169,6 +201,7 @@ impl BaseConfig {
             last_week_base: weeks > 0,
             base_weeks: weeks.max(1),
             known_future: 0,
+            quantiles: vec![],
         }
     }
 
@@ -183,6 +216,8 @@ impl BaseConfig {
 
 /// Name prefix of the known-future layer's weights.
 pub const KNOWN_FUTURE_LAYER: &str = "known_future";
+/// Name prefix of the quantile layer's weights.
+pub const QUANTILE_LAYER: &str = "quantiles";
 
 /// Days of the seasonal cycle the base repeats.
 pub const WEEK: usize = 7;
@@ -247,6 +282,7 @@ pub struct Model {
     /// `Some(weeks)` when the output is added to [`seasonal_base`].
     base_weeks: Option<usize>,
     known_future: Option<KnownFutureLayer>,
+    quantiles: Option<QuantileLayer>,
 }
 
 impl Model {
@@ -263,17 +299,51 @@ impl Model {
             0 => None,
             k => Some(KnownFutureLayer::new(k, vb.pp(KNOWN_FUTURE_LAYER))?),
         };
+        let quantiles = match cfg.quantiles() {
+            [] => None,
+            levels => Some(QuantileLayer::new(
+                cfg.representation_width(),
+                cfg.horizon(),
+                levels,
+                vb.pp(QUANTILE_LAYER),
+            )?),
+        };
         Ok(Model {
             network,
             dims: (cfg.window(), cfg.features(), cfg.horizon()),
             base_weeks: (cfg.base_weeks() > 0).then(|| cfg.base_weeks()),
             known_future,
+            quantiles,
         })
     }
 
     /// `x`: `[batch, input_width]` → `[batch, horizon]`. Pass `noise`
     /// while training (dropout on), `None` to forecast.
     pub fn forward(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
+        Ok(self.run(x, noise, false)?.0)
+    }
+
+    /// The quantile levels [`Self::forward_quantiles`] gives; empty: none.
+    pub fn quantile_levels(&self) -> &[f64] {
+        self.quantiles.as_ref().map_or(&[], |q| q.levels())
+    }
+
+    /// The point forecast and, when the model has a quantile layer, every
+    /// quantile `[batch, levels, horizon]` (the median equal to the point).
+    pub fn forward_quantiles(
+        &self,
+        x: &Tensor,
+        noise: Option<&Noise>,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        self.run(x, noise, true)
+    }
+
+    fn run(
+        &self,
+        x: &Tensor,
+        noise: Option<&Noise>,
+        with_quantiles: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
         let (batch, width) = x.dims2()?;
         let (window, features, horizon) = self.dims;
         let block = self.known_future.as_ref().map_or(0, |l| l.columns() + 1);
@@ -286,10 +356,15 @@ impl Model {
         let history = x
             .narrow(1, 0, window * features)?
             .reshape((batch, window, features))?;
+        let representation = match &self.network {
+            Network::Mlstm(m) => m.representation(&history, noise)?,
+            Network::Transformer(m) => m.representation(&history, noise)?,
+            Network::Kan(m) => m.representation(&history)?,
+        };
         let mut out = match &self.network {
-            Network::Mlstm(m) => m.forward(&history, noise)?,
-            Network::Transformer(m) => m.forward(&history, noise)?,
-            Network::Kan(m) => m.forward(&history)?,
+            Network::Mlstm(m) => m.head(&representation)?,
+            Network::Transformer(m) => m.head(&representation)?,
+            Network::Kan(m) => m.head(&representation)?,
         };
         if let Some(weeks) = self.base_weeks {
             out = (out + seasonal_base(&history, horizon, weeks)?)?;
@@ -301,7 +376,11 @@ impl Model {
                 .reshape((batch, horizon, width))?;
             out = (out + layer.forward(&block)?)?;
         }
-        Ok(out)
+        let quantiles = match (&self.quantiles, with_quantiles) {
+            (Some(layer), true) => Some(layer.forward(&representation, &out)?),
+            _ => None,
+        };
+        Ok((out, quantiles))
     }
 }
 

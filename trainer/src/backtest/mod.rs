@@ -8,7 +8,7 @@ mod score;
 
 pub use score::{MeanScore, Score};
 
-use crate::baselines::{ets_forecast, naive_forecast, ETS, SEASONAL_NAIVE};
+use crate::baselines::{ets_with_quantiles, naive_forecast, ETS, SEASONAL_NAIVE};
 use crate::data::LoadedData;
 use crate::registry::Registry;
 use crate::training::{prepare, train_new, Prepared, Start, TrainOptions};
@@ -190,10 +190,10 @@ impl SeriesRun<'_> {
         for &o in &self.origins {
             let (history, actual) = self.split(o);
             if let Some(f) = naive_forecast(history, h) {
-                naive.add(history, actual, &f);
+                naive.add(history, actual, &f, None);
             }
-            match ets_forecast(history, h) {
-                Ok(f) => ets.add(history, actual, &f),
+            match ets_with_quantiles(history, h, &self.plan.opts.quantiles) {
+                Ok((f, q)) => ets.add(history, actual, &f, q.as_ref()),
                 Err(e) => ets_error = Some(e),
             }
         }
@@ -223,11 +223,9 @@ impl SeriesRun<'_> {
                 Some(f) if i > 0 && self.plan.refit == Refit::Once => f,
                 _ => self.train(t, o)?,
             };
-            let f = current
-                .predict(&head(&self.series, o), Some(&self.series))?
-                .values;
+            let f = current.predict(&head(&self.series, o), Some(&self.series))?;
             let (history, actual) = self.split(o);
-            scores.add(history, actual, &f);
+            scores.add(history, actual, &f.values, f.quantiles.as_ref());
             forecaster = Some(current);
             (self.env.tick)(&format!("{} {t}", self.series.label));
         }

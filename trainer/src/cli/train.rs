@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use shoptrain_shared::features::{Fill, NormChoice};
 use shoptrain_shared::metadata::TrainConfig;
+use shoptrain_shared::models::check_levels;
 use shoptrain_shared::naming::{Mode, Scope};
 use std::path::PathBuf;
 
@@ -105,6 +106,29 @@ pub struct TrainingFlags {
     /// `none`; default: every data column the model reads.
     #[arg(long, value_delimiter = ',')]
     pub known_future: Option<Vec<String>>,
+    /// Quantile levels to forecast around the median, comma-separated
+    /// (0.5 among them), or `none` for a point forecast only.
+    #[arg(long, default_value = "0.1,0.5,0.9")]
+    pub quantiles: String,
+}
+
+/// Reads `--quantiles`: levels in (0, 1), increasing, 0.5 among them.
+fn parse_quantiles(text: &str) -> Result<Vec<f64>> {
+    if text.trim() == "none" {
+        return Ok(vec![]);
+    }
+    let levels = text
+        .split(',')
+        .map(|t| {
+            t.trim().parse::<f64>().map_err(|_| {
+                anyhow::anyhow!(
+                    "--quantiles: {t:?} is not a number; give levels like 0.1,0.5,0.9 or `none`"
+                )
+            })
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    check_levels(&levels).map_err(|e| anyhow::anyhow!("--quantiles: {e}"))?;
+    Ok(levels)
 }
 
 impl TrainingFlags {
@@ -129,6 +153,7 @@ impl TrainingFlags {
             known_future: self
                 .known_future
                 .map(|c| c.into_iter().filter(|c| c != "none").collect()),
+            quantiles: parse_quantiles(&self.quantiles)?,
             quiet,
             halt_after_epoch: None,
         };

@@ -1,6 +1,6 @@
 //! The metadata a run starts with and the final artifacts it ends with.
 
-use super::scoring::{baselines, forecast_windows, score};
+use super::scoring::{baselines, forecast_windows, quantile_score, score};
 use super::{Prepared, Start, TrainOptions, TrainReport};
 use crate::data::LoadedData;
 use crate::registry::{host_name, now, user_name, Registry};
@@ -89,6 +89,7 @@ pub fn new_metadata(
         window: opts.window,
         horizon: opts.horizon,
         metrics: None,
+        quantile_metrics: None,
         baselines: BTreeMap::new(),
         baseline_errors: BTreeMap::new(),
         history: Vec::new(),
@@ -114,13 +115,15 @@ pub fn finish(
 ) -> Result<()> {
     let forecaster =
         Forecaster::from_tensors(meta.clone(), best.iter().cloned().collect(), Device::Cpu)?;
-    let predicted = forecast_windows(&forecaster, &p.val)?;
+    let (predicted, quantiles) = forecast_windows(&forecaster, &p.val)?;
     meta.metrics = Some(score(
         &p.val.y_raw,
         &predicted,
         meta.horizon,
         &p.val_mase_scale,
     ));
+    meta.quantile_metrics = quantiles
+        .and_then(|q| quantile_score(&p.val.y_raw, &q, meta.horizon, &p.val_mase_scale));
     let computed = p.baselines.get_or_init(|| baselines(p, meta.horizon));
     meta.baselines = computed.metrics.clone();
     meta.baseline_errors = computed.errors.clone();

@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod checkpoint;
+mod calibration;
 mod known_future_fit;
 mod prepare;
 mod run;
@@ -29,6 +30,10 @@ use shoptrain_shared::models::ModelConfig;
 use shoptrain_shared::naming::{ModelName, ModelType, VersionedName};
 use std::collections::{BTreeMap, HashMap};
 
+/// The quantiles new models forecast unless told otherwise: P10–P90, the
+/// interval a buyer orders against, around the median.
+pub const DEFAULT_QUANTILES: [f64; 3] = [0.1, 0.5, 0.9];
+
 /// Everything `train` needs besides the data: the recorded settings
 /// (`config`) and how this run uses the machine.
 #[derive(Debug, Clone)]
@@ -46,6 +51,8 @@ pub struct TrainOptions {
     /// Data columns known for the forecast days; `None`: every data column
     /// among the features.
     pub known_future: Option<Vec<String>>,
+    /// Quantile levels new models forecast (with 0.5); empty: points only.
+    pub quantiles: Vec<f64>,
     pub quiet: bool,
     /// Fault injection for tests: exit abruptly after this epoch's checkpoint.
     pub halt_after_epoch: Option<u32>,
@@ -62,6 +69,7 @@ impl TrainOptions {
                     .as_ref()
                     .map_or_else(Vec::new, |k| k.columns.clone()),
             ),
+            quantiles: meta.architecture.quantiles().to_vec(),
             ..self
         }
     }
@@ -79,6 +87,7 @@ impl Default for TrainOptions {
             norm: NormChoice::Instance,
             base_weeks: 4,
             known_future: None,
+            quantiles: DEFAULT_QUANTILES.to_vec(),
             quiet: true,
             halt_after_epoch: None,
         }
@@ -144,7 +153,8 @@ pub fn train_new(
                 .known_future
                 .as_ref()
                 .map_or(0, |k| k.columns.len()),
-        ),
+        )
+        .with_quantiles(&opts.quantiles),
     };
     let setup = RunSetup {
         name: VersionedName::new(name, version),

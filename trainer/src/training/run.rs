@@ -18,7 +18,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shoptrain_shared::bundle::header;
 use shoptrain_shared::metadata::{EpochRecord, Loss, ModelMetadata};
-use shoptrain_shared::models::{Model, ModelConfig, Noise, KNOWN_FUTURE_LAYER};
+use super::calibration::step_factors;
+use shoptrain_shared::models::quantiles::SCALE;
+use shoptrain_shared::models::{Model, ModelConfig, Noise, KNOWN_FUTURE_LAYER, QUANTILE_LAYER};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -37,17 +39,52 @@ pub fn loss_value(loss: Loss, pred: &Tensor, y: &Tensor) -> Result<Tensor> {
     })
 }
 
+/// Twice the mean pinball loss of the quantiles other than the median
+/// (`quantiles` `[batch, levels, horizon]`, `y` `[batch, horizon]`): twice,
+/// so that the median's own would equal its MAE.
+pub fn quantile_loss(quantiles: &Tensor, y: &Tensor, levels: &[f64]) -> Result<Tensor> {
+    let mut total = Tensor::zeros((), y.dtype(), y.device())?;
+    let mut count = 0usize;
+    for (j, level) in levels.iter().enumerate().filter(|(_, l)| **l != 0.5) {
+        let d = (y - quantiles.narrow(1, j, 1)?.squeeze(1)?)?;
+        let pinball = (&d * *level)?.maximum(&(&d * (*level - 1.0))?)?;
+        total = (total + pinball.mean_all()?)?;
+        count += 1;
+    }
+    Ok((total * (2.0 / count.max(1) as f64))?)
+}
+
+/// What training minimises (and early stopping watches): `loss` of the
+/// point forecast, plus [`quantile_loss`] for a model with quantiles.
+pub fn objective(
+    model: &Model,
+    (x, y): (&Tensor, &Tensor),
+    noise: Option<&Noise>,
+    loss: Loss,
+) -> Result<Tensor> {
+    let levels = model.quantile_levels();
+    let (point, quantiles) = if levels.is_empty() {
+        (model.forward(x, noise)?, None)
+    } else {
+        model.forward_quantiles(x, noise)?
+    };
+    let point_loss = loss_value(loss, &point, y)?;
+    Ok(match quantiles {
+        Some(q) => (point_loss + quantile_loss(&q, y, levels)?)?,
+        None => point_loss,
+    })
+}
+
 /// One optimiser step on a batch (dropout on); returns the detached loss.
 /// Shared by training and `shoptrain bench`, so the bench times the real step.
 pub fn train_step(
     model: &Model,
     opt: &mut AdamW,
-    (x, y): (&Tensor, &Tensor),
+    batch: (&Tensor, &Tensor),
     noise: &Noise,
     loss: Loss,
 ) -> Result<Tensor> {
-    let pred = model.forward(x, Some(noise))?;
-    let loss = loss_value(loss, &pred, y)?;
+    let loss = objective(model, batch, Some(noise), loss)?;
     opt.backward_step(&loss)?;
     Ok(loss.detach())
 }
@@ -116,6 +153,16 @@ fn zero_output_layer(vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
     Ok(())
 }
 
+/// The variables the optimiser moves: all but the quantile calibration,
+/// which is set after training.
+fn trained(vars: &[(String, Var)]) -> Vec<(String, Var)> {
+    let calibration = format!("{QUANTILE_LAYER}.{SCALE}");
+    vars.iter()
+        .filter(|(name, _)| *name != calibration)
+        .cloned()
+        .collect()
+}
+
 /// A copy of the weights as they are now. `copy` first: on the same device
 /// `to_device` shares the variable's storage, which the optimiser updates in
 /// place, so a "best" snapshot would silently become the last epoch's.
@@ -181,7 +228,7 @@ impl Run<'_> {
             None => {}
         }
         let config = &meta.training.config;
-        let mut opt = AdamW::new(vars.clone(), config.lr, config.weight_decay)?;
+        let mut opt = AdamW::new(trained(&vars), config.lr, config.weight_decay)?;
         if let Some(state) = &start.opt_state {
             opt.load_state(state, start.state.step)?;
         }
@@ -230,7 +277,8 @@ impl Run<'_> {
         }
         bar.finish_and_clear();
         let train_seconds = train_started.elapsed().as_secs_f64();
-        let best = best.context("training ran no epoch (is --epochs 0?)")?;
+        let mut best = best.context("training ran no epoch (is --epochs 0?)")?;
+        self.calibrate(meta, &model, &vars, &data, &mut best)?;
         meta.training.epochs_run = state.epoch;
         meta.training.best_epoch = state.best_epoch;
         meta.training.best_val_loss = state.best_val_loss;
@@ -303,11 +351,51 @@ impl Run<'_> {
         let mut total = 0.0f64;
         for start in (0..count).step_by(EVAL_BATCH) {
             let n = (count - start).min(EVAL_BATCH);
-            let pred = model.forward(&data.x_val.narrow(0, start, n)?, None)?;
+            let x = data.x_val.narrow(0, start, n)?;
             let y = data.y_val.narrow(0, start, n)?;
-            total += loss_value(loss, &pred, &y)?.to_scalar::<f32>()? as f64 * n as f64;
+            total += objective(model, (&x, &y), None, loss)?.to_scalar::<f32>()? as f64 * n as f64;
         }
         Ok(total / count.max(1) as f64)
+    }
+
+    /// Scales the best weights' quantile steps so that, on the validation
+    /// windows, each quantile has its level's share of days below it
+    /// (see `calibration`). Leaves the model's variables at the best weights.
+    fn calibrate(
+        &self,
+        meta: &ModelMetadata,
+        model: &Model,
+        vars: &[(String, Var)],
+        data: &DeviceData,
+        best: &mut [(String, Tensor)],
+    ) -> Result<()> {
+        let levels = meta.architecture.quantiles().to_vec();
+        let Some(median) = levels.iter().position(|l| *l == 0.5) else {
+            return Ok(());
+        };
+        let count = self.prepared.val.count;
+        if count == 0 {
+            return Ok(());
+        }
+        let weights: HashMap<String, Tensor> = best.iter().cloned().collect();
+        load_weights(vars, &weights, self.device)?;
+        let mut quantiles = Vec::with_capacity(count * levels.len() * meta.horizon);
+        for start in (0..count).step_by(EVAL_BATCH) {
+            let n = (count - start).min(EVAL_BATCH);
+            let (_, q) = model.forward_quantiles(&data.x_val.narrow(0, start, n)?, None)?;
+            let q = q.context("a model with quantile levels gave no quantiles")?;
+            quantiles.extend(q.flatten_all()?.to_vec1::<f32>()?);
+        }
+        let actual = data.y_val.flatten_all()?.to_vec1::<f32>()?;
+        let factors = step_factors(&levels, median, &quantiles, &actual, meta.horizon);
+        let name = format!("{QUANTILE_LAYER}.{SCALE}");
+        let (_, scale) = best
+            .iter_mut()
+            .find(|(n, _)| *n == name)
+            .with_context(|| format!("the model has no {name}"))?;
+        let factors = Tensor::from_vec(factors, levels.len() - 1, &Device::Cpu)?;
+        *scale = (scale.to_device(&Device::Cpu)? * factors)?;
+        Ok(())
     }
 
     /// The epoch checkpoint (when due) goes first: a run killed before the
