@@ -1,6 +1,6 @@
 // The demo page: pick an exported model, edit or upload history, forecast in wasm.
 import { loadModel, forecast, csvToRows } from './runtime.js';
-import { renderChart } from './chart.js';
+import { renderChart, bandOf, describeBand } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
 const COLORS = { mlstm: '#1c7ed6', transformer: '#d9480f', kan: '#2b8a3e' };
@@ -27,15 +27,28 @@ function show(results) {
   $('chart').replaceChildren(renderChart({
     title: `${selected().series}: history and ${results[0].dates.length}-day forecast`,
     history,
-    forecasts: results.map((r) => ({ label: r.label, dates: r.dates, values: r.values, color: COLORS[r.type] ?? '#333' })),
+    forecasts: results.map((r) => ({ label: r.label, dates: r.dates, values: r.values, color: COLORS[r.type] ?? '#333', band: bandOf(r.quantiles) })),
   }));
   const table = $('result');
-  table.querySelector('thead').innerHTML = `<tr><th>date</th>${results.map((r) => `<th>${r.label}</th>`).join('')}</tr>`;
+  // each model's point forecast, and its interval when it has one
+  const cell = (r, i) => {
+    const band = bandOf(r.quantiles);
+    return `<td>${r.values[i].toFixed(2)}${band ? ` <small>(${band.lower[i].toFixed(1)}–${band.upper[i].toFixed(1)})</small>` : ''}</td>`;
+  };
+  const header = (r) => {
+    const band = bandOf(r.quantiles);
+    return `<th>${r.label}${band ? ` <small>(${band.name})</small>` : ''}</th>`;
+  };
+  table.querySelector('thead').innerHTML = `<tr><th>date</th>${results.map(header).join('')}</tr>`;
   table.querySelector('tbody').replaceChildren(...results[0].dates.map((d, i) => {
     const tr = document.createElement('tr');
-    tr.innerHTML = `<td>${d}</td>${results.map((r) => `<td>${r.values[i].toFixed(2)}</td>`).join('')}`;
+    tr.innerHTML = `<td>${d}</td>${results.map((r) => cell(r, i)).join('')}`;
     return tr;
   }));
+  $('band-summary').textContent = results
+    .map((r) => bandOf(r.quantiles) && describeBand(r.label, bandOf(r.quantiles)))
+    .filter(Boolean)
+    .join(' ');
   table.dataset.results = JSON.stringify(Object.fromEntries(results.map((r) => [r.prefix, r.values])));
   $('latency').textContent = results.map((r) => `${r.label}: ${r.ms.toFixed(1)} ms`).join(' · ');
 }

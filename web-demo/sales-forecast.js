@@ -6,7 +6,7 @@
 // `src` is an exported model's URL prefix; history comes from the `history`
 // CSV URL or from inline CSV text inside the element.
 import { loadModel, forecast, csvToRows, fetchOk } from './runtime.js';
-import { renderChart } from './chart.js';
+import { renderChart, bandOf } from './chart.js';
 
 class SalesForecast extends HTMLElement {
   static observedAttributes = ['src', 'history'];
@@ -53,7 +53,7 @@ class SalesForecast extends HTMLElement {
       const chart = renderChart({
         title: `${model.prefix}: ${model.horizon}-day forecast`,
         history: { dates: rows.map((r) => r.date), values: rows.map((r) => r.sales) },
-        forecasts: [{ label: model.modelType, dates: result.dates, values: result.values, color: '#d9480f' }],
+        forecasts: [{ label: model.modelType, dates: result.dates, values: result.values, color: '#d9480f', band: bandOf(result.quantiles) }],
       });
       this.dataset.forecast = JSON.stringify(result.values);
       this.replaceChildren(chart);

@@ -65,7 +65,16 @@ impl Forecaster {
             .map_or_else(Vec::new, |k| k.columns.clone())
     }
 
-    /// Forecast from CSV history: returns `{dates: string[], values: number[]}` as JSON text.
+    /// Quantile levels the model forecasts (e.g. `[0.1, 0.5, 0.9]`); empty
+    /// for a point-forecast model.
+    #[wasm_bindgen(getter)]
+    pub fn quantiles(&self) -> Vec<f64> {
+        self.inner.meta.architecture.quantiles().to_vec()
+    }
+
+    /// Forecast from CSV history: returns `{dates: string[], values: number[],
+    /// quantiles: {levels: number[], values: number[][]} | null}` as JSON
+    /// text (`values` is the point forecast, the median of the quantiles).
     /// `futureCsv` (optional) gives the forecast days' `knownFuture` columns,
     /// a `date` column and one row a day; without it they count as unchanged.
     #[wasm_bindgen(js_name = predictCsv)]
@@ -93,5 +102,10 @@ pub fn predict_json(
         .predict(&history, future.as_ref())
         .map_err(|e| e.to_string())?;
     let dates: Vec<String> = forecast.dates.iter().map(|d| d.to_string()).collect();
-    Ok(serde_json::json!({ "dates": dates, "values": forecast.values }).to_string())
+    Ok(serde_json::json!({
+        "dates": dates,
+        "values": forecast.values,
+        "quantiles": forecast.quantiles,
+    })
+    .to_string())
 }

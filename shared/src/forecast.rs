@@ -117,9 +117,8 @@ impl Forecaster {
             ));
         }
         let (z, q) = self.forward_quantiles_normalized(&x, 1)?;
-        let sales = |z: &[f32]| -> Vec<f32> {
-            z.iter().map(|v| to_sales(scale.denormalize(*v))).collect()
-        };
+        let sales =
+            |z: &[f32]| -> Vec<f32> { z.iter().map(|v| to_sales(scale.denormalize(*v))).collect() };
         let levels = self.meta.architecture.quantiles();
         Ok(Forecast {
             dates: (1..=self.meta.horizon as i64)

@@ -377,6 +377,25 @@ impl ModelMetadata {
             .map_err(MetadataError::Inconsistent)
     }
 
+    /// What training minimised, in words: the point forecast's loss, plus
+    /// (for a quantile model) the pinball loss of the other quantiles, e.g.
+    /// `MAE + pinball (p10, p90)`.
+    pub fn objective(&self) -> String {
+        let point = self.training.config.loss.as_str().to_uppercase();
+        let others: Vec<String> = self
+            .architecture
+            .quantiles()
+            .iter()
+            .filter(|l| **l != 0.5)
+            .map(|l| crate::metrics::level_name(*l))
+            .collect();
+        if others.is_empty() {
+            format!("{point} loss")
+        } else {
+            format!("{point} + pinball ({})", others.join(", "))
+        }
+    }
+
     /// The known-future columns with their positions among the features
     /// (checked when the metadata was read).
     pub fn known_future_positions(&self) -> Option<(&KnownFuture, Vec<usize>)> {

@@ -118,6 +118,24 @@ impl Dir {
     }
 }
 
+/// The numbers of column `name` of CSV text with a header line (e.g. the
+/// `p50` column of `predict --format csv`).
+pub fn csv_column(csv: &str, name: &str) -> Vec<f64> {
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap_or_default();
+    let col = header
+        .split(',')
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    lines
+        .map(|l| {
+            let cell = l.split(',').nth(col).unwrap_or_default();
+            cell.parse()
+                .unwrap_or_else(|_| panic!("{name}: {cell:?} is not a number"))
+        })
+        .collect()
+}
+
 /// A `shoptrain` process to run, with assertions on how it ends.
 pub struct TestCommand {
     pub cmd: Command,

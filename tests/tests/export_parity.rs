@@ -83,16 +83,32 @@ fn exported_models_forecast_their_samples_identically() {
         )
         .unwrap();
         assert_eq!(got["dates"], m["native_forecast"]["dates"]);
-        let got = numbers(&got["values"]);
-        let want = numbers(&m["native_forecast"]["values"]);
-        assert_eq!(got.len(), 7);
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                (g - w).abs() <= 1e-4 * w.abs().max(1e-6),
-                "{}: {g} vs {w}",
-                m["prefix"]
-            );
+        // the point forecast, then every quantile (P10, P50, P90 by default)
+        let levels = m["native_forecast"]["quantiles"]["values"]
+            .as_array()
+            .unwrap();
+        assert_eq!(levels.len(), 3, "{}", m["prefix"]);
+        assert_eq!(
+            got["quantiles"]["levels"],
+            serde_json::json!([0.1, 0.5, 0.9])
+        );
+        let mut pairs = vec![(&got["values"], &m["native_forecast"]["values"])];
+        for (j, want) in levels.iter().enumerate() {
+            pairs.push((&got["quantiles"]["values"][j], want));
         }
+        for (got, want) in pairs {
+            let (got, want) = (numbers(got), numbers(want));
+            assert_eq!(got.len(), 7);
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (g - w).abs() <= 1e-4 * w.abs().max(1e-6),
+                    "{}: {g} vs {w}",
+                    m["prefix"]
+                );
+            }
+        }
+        // the median is the point forecast, and the band holds it
+        assert_eq!(got["quantiles"]["values"][1], got["values"]);
         assert!(out
             .join(format!("sample_{}.csv", m["prefix"].as_str().unwrap()))
             .is_file());

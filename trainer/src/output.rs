@@ -10,7 +10,7 @@ use anyhow::Result;
 use serde::Serialize;
 use shoptrain_shared::forecast::Forecast;
 use shoptrain_shared::metadata::{EpochRecord, ModelMetadata};
-use shoptrain_shared::metrics::Metrics;
+use shoptrain_shared::metrics::{level_name, Metrics, QuantileMetrics};
 
 /// How `predict` prints a forecast.
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
@@ -92,28 +92,63 @@ pub fn print_train_report(r: &TrainReport) {
     }
 }
 
+/// A forecast's columns after the date: `sales` for a point forecast, one
+/// per quantile level (`p10`, `p50`, `p90`) for a quantile forecast.
+fn forecast_columns(f: &Forecast) -> Vec<(String, &[f32])> {
+    match &f.quantiles {
+        Some(q) => q
+            .levels
+            .iter()
+            .zip(&q.values)
+            .map(|(l, v)| (level_name(*l), v.as_slice()))
+            .collect(),
+        None => vec![("sales".to_string(), f.values.as_slice())],
+    }
+}
+
 pub fn print_forecast(prefix: &str, f: &Forecast, format: Format) -> Result<()> {
+    let columns = forecast_columns(f);
     match format {
         Format::Table => {
-            println!("{:<12} {:>10}", "date", "sales");
-            for (d, v) in f.dates.iter().zip(&f.values) {
-                println!("{:<12} {:>10.2}", d.to_string(), v);
+            print!("{:<12}", "date");
+            for (name, _) in &columns {
+                print!(" {name:>10}");
+            }
+            println!();
+            for (d, date) in f.dates.iter().enumerate() {
+                print!("{:<12}", date.to_string());
+                for (_, v) in &columns {
+                    print!(" {:>10.2}", v[d]);
+                }
+                println!();
             }
         }
         Format::Csv => {
-            println!("date,sales");
-            for (d, v) in f.dates.iter().zip(&f.values) {
-                println!("{d},{v}");
+            let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+            println!("date,{}", names.join(","));
+            for (d, date) in f.dates.iter().enumerate() {
+                let values: Vec<String> = columns.iter().map(|(_, v)| v[d].to_string()).collect();
+                println!("{date},{}", values.join(","));
             }
         }
         Format::Json => {
             let rows: Vec<_> = f
                 .dates
                 .iter()
-                .zip(&f.values)
-                .map(|(d, v)| serde_json::json!({"date": d.to_string(), "sales": v}))
+                .enumerate()
+                .map(|(d, date)| {
+                    let mut row =
+                        serde_json::json!({"date": date.to_string(), "sales": f.values[d]});
+                    for (name, v) in &columns {
+                        row[name] = serde_json::json!(v[d]);
+                    }
+                    row
+                })
                 .collect();
-            print_json(&serde_json::json!({"model": prefix, "forecast": rows}))?;
+            let levels = f.quantiles.as_ref().map(|q| q.levels.clone());
+            print_json(
+                &serde_json::json!({"model": prefix, "quantiles": levels, "forecast": rows}),
+            )?;
         }
     }
     Ok(())
@@ -128,6 +163,27 @@ pub fn print_metrics_table(rows: &[(&str, Metrics)]) {
         println!(
             "{:<34} {:>9.3} {:>9.3} {:>8.2} {:>8.2} {:>7.3} {:>7.3}",
             name, m.rmse, m.mae, m.mape, m.smape, m.r2, m.mase
+        );
+    }
+}
+
+/// How quantile forecasts fared: the interval's coverage, mean pinball
+/// loss and WIS (sales units) and WIS scaled like MASE.
+pub fn print_quantile_table(rows: &[(&str, QuantileMetrics)]) {
+    println!(
+        "{:<34} {:>14} {:>9} {:>9} {:>10}",
+        "quantiles", "coverage", "pinball", "WIS", "scaled WIS"
+    );
+    for (name, m) in rows {
+        let interval = format!(
+            "{}-{} {:.0}%",
+            level_name(m.interval[0]),
+            level_name(m.interval[1]),
+            100.0 * m.coverage
+        );
+        println!(
+            "{:<34} {:>14} {:>9.3} {:>9.3} {:>10.3}",
+            name, interval, m.pinball, m.wis, m.scaled_wis
         );
     }
 }

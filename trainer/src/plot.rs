@@ -5,11 +5,11 @@ use plotters::prelude::*;
 use shoptrain_shared::metadata::EpochRecord;
 use std::path::Path;
 
-/// `loss` names what was minimised (`mae`, `mse`, `huber`) for the y axis.
+/// `objective` names what was minimised (`ModelMetadata::objective`) for the y axis.
 pub fn draw_loss_curve(
     path: &Path,
     title: &str,
-    loss: &str,
+    objective: &str,
     history: &[EpochRecord],
     best_epoch: Option<u32>,
 ) -> Result<()> {
@@ -33,7 +33,7 @@ pub fn draw_loss_curve(
         chart
             .configure_mesh()
             .x_desc("epoch")
-            .y_desc(format!("{} loss (normalised sales)", loss.to_uppercase()))
+            .y_desc(format!("{objective} (normalised sales)"))
             .draw()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let series = [("train loss", BLUE, true), ("validation loss", RED, false)];

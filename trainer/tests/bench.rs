@@ -31,7 +31,8 @@ fn bench_measures_each_model_type_and_saves_nothing() {
         let t = row["model_type"].as_str().unwrap();
         // the parameter count is the one of a model trained with the same
         // shape; bench times the networks alone, without known-future columns
-        let prefix = dir.quick_train(&data, t, &["--known-future", "none"]);
+        // or quantiles
+        let prefix = dir.quick_train(&data, t, &["--known-future", "none", "--quantiles", "none"]);
         let weights =
             std::fs::read(dir.models().join(format!("{prefix}_model.safetensors"))).unwrap();
         let (tensors, _) = read_weights(&weights).unwrap();

@@ -24,11 +24,7 @@ fn predict(dir: &Dir, prefix: &str, data: &Path, plan: Option<&Path>) -> TestCom
 }
 
 fn forecast(dir: &Dir, prefix: &str, data: &Path, plan: Option<&Path>) -> Vec<f64> {
-    let csv = predict(dir, prefix, data, plan).ok();
-    csv.lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
-        .collect()
+    shoptrain_tests::csv_column(&predict(dir, prefix, data, plan).ok(), "p50")
 }
 
 #[test]

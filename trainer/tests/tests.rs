@@ -16,6 +16,7 @@ mod corrupt_files;
 mod crashes;
 mod csv_errors;
 mod known_future;
+mod quantiles;
 mod registry;
 mod training;
 mod versions;

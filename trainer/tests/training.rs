@@ -58,13 +58,19 @@ fn train_all_writes_three_artifact_sets_then_v2() {
         assert_eq!(meta["status"], "completed");
         assert_eq!(meta["history"].as_array().unwrap().len(), 2);
         // the model is the best epoch's weights (epoch 0: the untrained
-        // model, which forecasts its seasonal base), not the last epoch's
-        let model = final_weights(&dir, &prefix);
-        let best = weights(
+        // model, which forecasts its seasonal base), not the last epoch's,
+        // with its quantile steps calibrated after training
+        let (model, scale) = calibrated(final_weights(&dir, &prefix));
+        let (best, unscaled) = calibrated(weights(
             &dir,
             &format!("checkpoints/{prefix}_checkpoint_best.safetensors"),
-        );
+        ));
         assert_eq!(model, best, "{prefix}: model is not the best checkpoint");
+        assert_eq!(unscaled, [1.0, 1.0]);
+        assert!(
+            scale.iter().all(|s| *s > 0.0) && scale != unscaled,
+            "{scale:?}"
+        );
         let best_epoch = meta["training"]["best_epoch"].as_u64().unwrap();
         let history = meta["history"].as_array().unwrap();
         let best_loss = meta["training"]["best_val_loss"].as_f64().unwrap();
@@ -124,7 +130,7 @@ fn predict_prints_seven_dated_values_and_evaluate_logs_its_runs() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
-        ["date", "sales"]
+        ["date", "p10", "p50", "p90"]
     );
     assert_eq!(lines.len(), 8, "{out}");
     // data gen starts 2023-01-01; 100 days end on 2023-04-10
@@ -135,11 +141,7 @@ fn predict_prints_seven_dated_values_and_evaluate_logs_its_runs() {
         .args(["predict", &prefix, "--format", "csv", "--data"])
         .arg(&data)
         .ok();
-    let values: Vec<f64> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
-        .collect();
+    let values = shoptrain_tests::csv_column(&csv, "p50");
     assert_eq!(values.len(), 7);
     assert!(values.iter().all(|v| v.is_finite() && *v >= 0.0));
 
@@ -160,6 +162,16 @@ fn predict_prints_seven_dated_values_and_evaluate_logs_its_runs() {
 
 fn final_weights(dir: &Dir, prefix: &str) -> Vec<(String, Vec<f32>)> {
     weights(dir, &format!("{prefix}_model.safetensors"))
+}
+
+/// Weights without the quantile calibration (set after training), and it.
+fn calibrated(mut weights: Vec<(String, Vec<f32>)>) -> (Vec<(String, Vec<f32>)>, Vec<f32>) {
+    let i = weights
+        .iter()
+        .position(|(n, _)| n == "quantiles.scale")
+        .expect("a quantile model has quantiles.scale");
+    let (_, scale) = weights.remove(i);
+    (weights, scale)
 }
 
 /// The tensors of a weights file under the models folder, sorted by name.
@@ -318,14 +330,12 @@ fn a_run_that_never_beats_its_base_keeps_the_base_not_the_last_epoch() {
     let meta: serde_json::Value =
         serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
     assert_eq!(meta["training"]["best_epoch"], 0, "{meta}");
-    let model = final_weights(&dir, prefix);
-    assert_eq!(
-        model,
-        weights(
-            &dir,
-            &format!("checkpoints/{prefix}_checkpoint_best.safetensors")
-        )
-    );
+    let (model, _) = calibrated(final_weights(&dir, prefix));
+    let (best, _) = calibrated(weights(
+        &dir,
+        &format!("checkpoints/{prefix}_checkpoint_best.safetensors"),
+    ));
+    assert_eq!(model, best);
     // and it forecasts its base: the mean of the same weekday over the last two weeks
     let csv = dir
         .cmd()
@@ -343,8 +353,10 @@ fn a_run_that_never_beats_its_base_keeps_the_base_not_the_last_epoch() {
     }
     let sales: Vec<f64> = daily.into_values().collect();
     let n = sales.len();
-    for (h, line) in csv.lines().skip(1).enumerate() {
-        let got: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
+    for (h, got) in shoptrain_tests::csv_column(&csv, "p50")
+        .into_iter()
+        .enumerate()
+    {
         let want = (sales[n - 14 + h % 7] + sales[n - 7 + h % 7]) / 2.0;
         assert!(
             (got - want).abs() < 1e-3 * want.abs().max(1.0),

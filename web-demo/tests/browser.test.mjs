@@ -65,8 +65,20 @@ test('the demo forecasts with each model type like native shoptrain', async () =
   await page.click('#compare');
   await page.waitForFunction(() => Object.keys(JSON.parse(document.getElementById('result').dataset.results)).length === 3);
   assert.equal(await page.locator('#chart svg .forecast-line').count(), 3);
+  const labels = Object.keys(JSON.parse(await page.getAttribute('#result', 'data-results'))).map((p) => `${p.split('_').at(-2)} (${p})`);
   assert.deepEqual(await page.locator('#chart svg .legend text').allTextContents(),
-    ['history', ...Object.keys(JSON.parse(await page.getAttribute('#result', 'data-results'))).map((p) => `${p.split('_').at(-2)} (${p})`)]);
+    ['history', ...labels, ...labels.map((l) => `P10–P90 ${l}`)]);
+  // each model's P10-P90 band is drawn, in the legend and described for screen readers
+  assert.equal(await page.locator('#chart svg .forecast-band').count(), 3);
+  assert.equal(await page.locator('#chart svg .legend .legend-band').count(), 3);
+  const desc = await page.textContent('#chart svg desc');
+  for (const l of labels) {
+    assert.match(desc, new RegExp(`${l.replace(/[()]/g, '\\$&')}: sales expected between [0-9.]+ and [0-9.]+ on most days \\(P10–P90, 80% of days\\)`));
+  }
+  assert.match(await page.textContent('#band-summary'), /between [0-9.]+ and [0-9.]+ on most days/);
+  // the band encloses the forecast line: its path spans the whole forecast
+  const band = await page.locator('#chart svg .forecast-band').first().getAttribute('d');
+  assert.match(band, /^M.*Z$/);
   await page.screenshot({ path: join(root, 'test-results/demo.png'), fullPage: true });
 
   await page.fill('#history', 'date,sales\n2024-01-01,oops');
@@ -86,6 +98,8 @@ test('two embedded widgets render accessible charts', async () => {
     const values = JSON.parse(await page.getAttribute(`#${id}`, 'data-forecast'));
     assert.ok(relErr(values, entry.native_forecast.values) <= 1e-4);
     assert.match(await page.textContent(`#${id} svg desc`), /forecasts/);
+    assert.equal(await page.locator(`#${id} svg .forecast-band`).count(), 1);
+    assert.match(await page.textContent(`#${id} svg desc`), /between [0-9.]+ and [0-9.]+ on most days \(P10–P90/);
   }
   await page.screenshot({ path: join(root, 'test-results/embed.png'), fullPage: true });
 

@@ -34,6 +34,17 @@ for (const m of manifest.models) {
     assert.deepEqual(out.dates, m.native_forecast.dates);
     const err = maxRelativeError(out.values, m.native_forecast.values);
     assert.ok(err <= 1e-4, `max relative error ${err}`);
+    // every quantile too, in order, with the median as the point forecast
+    assert.deepEqual(f.quantiles, m.native_forecast.quantiles.levels);
+    assert.deepEqual(out.quantiles.levels, [0.1, 0.5, 0.9]);
+    out.quantiles.values.forEach((q, j) => {
+      const e = maxRelativeError(q, m.native_forecast.quantiles.values[j]);
+      assert.ok(e <= 1e-4, `quantile ${out.quantiles.levels[j]}: max relative error ${e}`);
+    });
+    assert.deepEqual(out.quantiles.values[1], out.values);
+    out.values.forEach((_, d) => {
+      assert.ok(out.quantiles.values[0][d] <= out.values[d] && out.values[d] <= out.quantiles.values[2][d]);
+    });
   });
 }
 

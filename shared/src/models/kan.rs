@@ -151,23 +151,10 @@ impl KanForecaster {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.head(&self.representation(x)?)
-    }
-
-    /// What the last layer reads: `[batch, hidden.last()]` (the flattened
-    /// window when there is no hidden layer).
-    pub fn representation(&self, x: &Tensor) -> Result<Tensor> {
         let mut h = x.flatten_from(1)?;
-        for layer in &self.layers[..self.layers.len().saturating_sub(1)] {
+        for layer in &self.layers {
             h = layer.forward(&h)?;
         }
         Ok(h)
-    }
-
-    pub fn head(&self, representation: &Tensor) -> Result<Tensor> {
-        match self.layers.last() {
-            Some(last) => last.forward(representation),
-            None => Ok(representation.clone()),
-        }
     }
 }

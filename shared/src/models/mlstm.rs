@@ -204,20 +204,12 @@ impl MlstmForecaster {
     /// the last: the recurrent blocks blur exact lags, and the head needs
     /// them to place the weekly pattern.
     pub fn forward(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
-        self.head(&self.representation(x, noise)?)
-    }
-
-    /// What the head reads: `[batch, window * d_model]`.
-    pub fn representation(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
         let mut h = self.proj.forward(x)?;
         for block in &self.blocks {
             h = block.forward(&h, noise)?;
         }
         let h = self.norm.forward(&self.encoder.forward(&h, noise)?)?;
-        self.dropout.forward(&h.flatten_from(1)?, noise)
-    }
-
-    pub fn head(&self, representation: &Tensor) -> Result<Tensor> {
-        self.head.forward(representation)
+        self.head
+            .forward(&self.dropout.forward(&h.flatten_from(1)?, noise)?)
     }
 }

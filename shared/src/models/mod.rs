@@ -135,15 +135,6 @@ impl ModelConfig {
         self
     }
 
-    /// Size of the representation each network's output layer reads.
-    pub fn representation_width(&self) -> usize {
-        match self {
-            ModelConfig::Mlstm(c) => c.window * c.d_model,
-            ModelConfig::Transformer(c) => c.d_model,
-            ModelConfig::Kan(c) => c.hidden.last().copied().unwrap_or(c.window * c.features),
-        }
-    }
-
     /// The same architecture reading `columns` known-future columns; only a
     /// model with a seasonal base can (the changes are measured against it).
     pub fn with_known_future(mut self, columns: usize) -> ModelConfig {
@@ -302,7 +293,6 @@ impl Model {
         let quantiles = match cfg.quantiles() {
             [] => None,
             levels => Some(QuantileLayer::new(
-                cfg.representation_width(),
                 cfg.horizon(),
                 levels,
                 vb.pp(QUANTILE_LAYER),
@@ -356,15 +346,10 @@ impl Model {
         let history = x
             .narrow(1, 0, window * features)?
             .reshape((batch, window, features))?;
-        let representation = match &self.network {
-            Network::Mlstm(m) => m.representation(&history, noise)?,
-            Network::Transformer(m) => m.representation(&history, noise)?,
-            Network::Kan(m) => m.representation(&history)?,
-        };
         let mut out = match &self.network {
-            Network::Mlstm(m) => m.head(&representation)?,
-            Network::Transformer(m) => m.head(&representation)?,
-            Network::Kan(m) => m.head(&representation)?,
+            Network::Mlstm(m) => m.forward(&history, noise)?,
+            Network::Transformer(m) => m.forward(&history, noise)?,
+            Network::Kan(m) => m.forward(&history)?,
         };
         if let Some(weeks) = self.base_weeks {
             out = (out + seasonal_base(&history, horizon, weeks)?)?;
@@ -377,7 +362,7 @@ impl Model {
             out = (out + layer.forward(&block)?)?;
         }
         let quantiles = match (&self.quantiles, with_quantiles) {
-            (Some(layer), true) => Some(layer.forward(&representation, &out)?),
+            (Some(layer), true) => Some(layer.forward(&out)?),
             _ => None,
         };
         Ok((out, quantiles))

@@ -1,15 +1,17 @@
 //! The quantile layer: the forecast's spread around the point forecast.
 //! The point forecast is the median; every other quantile sits a
-//! non-negative step from its inner neighbour (`softplus` of a linear map
-//! of the network's last representation, times a per-quantile `scale`), so
-//! quantiles never cross. The layer reads the representation and the
+//! non-negative step from its inner neighbour (`softplus` of a learned
+//! width per step and forecast day, times a per-step `scale`), so quantiles
+//! never cross. Steps are in the window's normalised units, so in sales
+//! they follow each window's own spread (instance normalisation). They do
+//! not read the network's representation: that made the intervals worse
+//! on every real set (QUALITY.md, experiment 24). The layer reads the
 //! median detached: learning the spread never moves the point forecast.
 //! `scale` is not trained; it starts at 1 and is set after training so that
-//! each quantile's share of validation days below it matches its level.
+//! the quantiles fit the run's days (`trainer/src/training/calibration.rs`).
 
-use super::norm::{layer_norm, LayerNorm};
 use candle_core::{Result, Tensor};
-use candle_nn::{linear, Init, Linear, Module, VarBuilder};
+use candle_nn::{Init, VarBuilder};
 
 /// Name of the calibration tensor inside the layer (`quantiles.scale`).
 pub const SCALE: &str = "scale";
@@ -28,7 +30,9 @@ pub fn check_levels(levels: &[f64]) -> std::result::Result<usize, String> {
         ));
     }
     levels.iter().position(|l| *l == 0.5).ok_or_else(|| {
-        format!("quantile levels must include 0.5 (the median is the point forecast), got {levels:?}")
+        format!(
+            "quantile levels must include 0.5 (the median is the point forecast), got {levels:?}"
+        )
     })
 }
 
@@ -41,28 +45,21 @@ fn softplus(x: &Tensor) -> Result<Tensor> {
 pub struct QuantileLayer {
     levels: Vec<f64>,
     median: usize,
-    horizon: usize,
-    norm: LayerNorm,
-    steps: Linear,
+    /// `[levels - 1, horizon]`, before softplus.
+    widths: Tensor,
+    /// `[levels - 1]`.
     scale: Tensor,
 }
 
 impl QuantileLayer {
-    /// `width`: the representation's size; `levels` checked by [`check_levels`].
-    pub fn new(
-        width: usize,
-        horizon: usize,
-        levels: &[f64],
-        vb: VarBuilder,
-    ) -> Result<QuantileLayer> {
+    /// `levels` checked by [`check_levels`].
+    pub fn new(horizon: usize, levels: &[f64], vb: VarBuilder) -> Result<QuantileLayer> {
         let median = check_levels(levels).map_err(candle_core::Error::Msg)?;
         let steps = levels.len() - 1;
         Ok(QuantileLayer {
             levels: levels.to_vec(),
             median,
-            horizon,
-            norm: layer_norm(width, vb.pp("norm"))?,
-            steps: linear(width, horizon * steps, vb.pp("steps"))?,
+            widths: vb.get_with_hints((steps, horizon), "widths", Init::Const(0.0))?,
             scale: vb.get_with_hints(steps, SCALE, Init::Const(1.0))?,
         })
     }
@@ -71,29 +68,24 @@ impl QuantileLayer {
         &self.levels
     }
 
-    /// `representation`: `[batch, width]`; `median`: `[batch, horizon]` →
-    /// every quantile, `[batch, levels, horizon]`, in level order.
-    pub fn forward(&self, representation: &Tensor, median: &Tensor) -> Result<Tensor> {
-        let batch = median.dim(0)?;
+    /// `median`: `[batch, horizon]` → every quantile, `[batch, levels,
+    /// horizon]`, in level order.
+    pub fn forward(&self, median: &Tensor) -> Result<Tensor> {
         let steps = self.levels.len() - 1;
-        let raw = self
-            .steps
-            .forward(&self.norm.forward(&representation.detach())?)?
-            .reshape((batch, steps, self.horizon))?;
-        let steps_t = softplus(&raw)?.broadcast_mul(&self.scale.reshape((1, steps, 1))?)?;
-        let step = |j: usize| steps_t.narrow(1, j, 1)?.squeeze(1);
+        let steps_t = softplus(&self.widths)?.broadcast_mul(&self.scale.reshape((steps, 1))?)?;
+        let step = |j: usize| steps_t.narrow(0, j, 1);
         // step j sits between levels j and j+1 (on both sides of the median)
         let median = median.detach();
         let mut below = vec![median.clone()];
         for j in (0..self.median).rev() {
             let inner = &below[below.len() - 1];
-            below.push((inner - step(j)?)?);
+            below.push(inner.broadcast_sub(&step(j)?)?);
         }
         below.reverse();
         let mut out = below;
         for j in self.median..steps {
             let inner = &out[out.len() - 1];
-            out.push((inner + step(j)?)?);
+            out.push(inner.broadcast_add(&step(j)?)?);
         }
         Tensor::stack(&out, 1)
     }
@@ -109,10 +101,18 @@ mod tests {
     fn levels_must_be_ordered_inside_0_1_and_hold_the_median() {
         assert_eq!(check_levels(&[0.1, 0.5, 0.9]), Ok(1));
         assert_eq!(check_levels(&[0.5]), Ok(0));
-        assert!(check_levels(&[0.1, 0.9]).unwrap_err().contains("include 0.5"));
-        assert!(check_levels(&[0.5, 0.1]).unwrap_err().contains("increasing"));
-        assert!(check_levels(&[0.0, 0.5]).unwrap_err().contains("between 0 and 1"));
-        assert!(check_levels(&[0.5, 1.0]).unwrap_err().contains("between 0 and 1"));
+        assert!(check_levels(&[0.1, 0.9])
+            .unwrap_err()
+            .contains("include 0.5"));
+        assert!(check_levels(&[0.5, 0.1])
+            .unwrap_err()
+            .contains("increasing"));
+        assert!(check_levels(&[0.0, 0.5])
+            .unwrap_err()
+            .contains("between 0 and 1"));
+        assert!(check_levels(&[0.5, 1.0])
+            .unwrap_err()
+            .contains("between 0 and 1"));
     }
 
     #[test]
@@ -130,12 +130,16 @@ mod tests {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
         let levels = [0.05, 0.1, 0.5, 0.8, 0.95];
-        let layer = QuantileLayer::new(16, 7, &levels, vb).unwrap();
+        let layer = QuantileLayer::new(7, &levels, vb).unwrap();
         for seed in 0..5 {
-            let scale = 10f32.powi(seed - 2);
-            let rep = (Tensor::randn(0f32, 1.0, (64, 16), &dev).unwrap() * scale as f64).unwrap();
+            // random widths of every size, including very negative ones
+            let spread = 10f64.powi(seed - 2);
+            let widths = (Tensor::randn(0f32, 1.0, (4, 7), &dev).unwrap() * spread).unwrap();
+            varmap.data().lock().unwrap()["widths"]
+                .set(&widths)
+                .unwrap();
             let median = (Tensor::randn(0f32, 1.0, (64, 7), &dev).unwrap() * 50.0).unwrap();
-            let q = layer.forward(&rep, &median).unwrap();
+            let q = layer.forward(&median).unwrap();
             assert_eq!(q.dims(), &[64, 5, 7]);
             let q = q.to_vec3::<f32>().unwrap();
             let m = median.to_vec2::<f32>().unwrap();

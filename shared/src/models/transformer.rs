@@ -72,15 +72,6 @@ impl TransformerForecaster {
     }
 
     pub fn forward(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
-        self.head(&self.representation(x, noise)?)
-    }
-
-    pub fn head(&self, representation: &Tensor) -> Result<Tensor> {
-        self.head.forward(representation)
-    }
-
-    /// What the head reads: the last position, `[batch, d_model]`.
-    pub fn representation(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
         let (_, t, _) = x.dims3()?;
         let mut h = self.proj.forward(x)?;
         let d = h.dim(2)?;
@@ -88,6 +79,7 @@ impl TransformerForecaster {
         for layer in &self.layers {
             h = layer.forward(&h, noise)?;
         }
-        self.norm.forward(&h)?.i((.., t - 1, ..))
+        let last = self.norm.forward(&h)?.i((.., t - 1, ..))?;
+        self.head.forward(&last)
     }
 }

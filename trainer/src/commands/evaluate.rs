@@ -3,10 +3,12 @@
 
 use super::predict::{open_model_and_series, ForecastOptions};
 use crate::backtest::head;
-use crate::baselines::{ets_forecast, ETS, SEASONAL_NAIVE};
-use crate::output::{metrics_json, print_json, print_metrics_table};
+use crate::baselines::{ets_with_quantiles, ETS, SEASONAL_NAIVE};
+use crate::output::{metrics_json, print_json, print_metrics_table, print_quantile_table};
 use anyhow::{bail, Result};
-use shoptrain_shared::metrics::{moving_average, seasonal_naive, seasonal_naive_scale, Metrics};
+use shoptrain_shared::metrics::{
+    moving_average, seasonal_naive, seasonal_naive_scale, Metrics, QuantileMetrics, Quantiles,
+};
 use std::path::Path;
 use std::time::Instant;
 
@@ -29,19 +31,32 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
     let scale = seasonal_naive_scale(&sales[..first_origin], 7);
     let t0 = Instant::now();
     let (mut actual, mut model, mut naive, mut avg) = (vec![], vec![], vec![], vec![]);
+    let levels = o.forecaster.meta.architecture.quantiles().to_vec();
+    let empty = || Quantiles {
+        levels: levels.clone(),
+        values: vec![vec![]; levels.len()],
+    };
+    let (mut model_q, mut ets_q) = (empty(), empty());
     let mut ets: Result<Vec<f32>, String> = Ok(vec![]);
     for k in 0..windows {
         let origin = first_origin + k * h;
-        model.extend(
-            o.forecaster
-                .predict(&head(&o.series, origin), Some(&o.series))?
-                .values,
-        );
+        let f = o
+            .forecaster
+            .predict(&head(&o.series, origin), Some(&o.series))?;
+        model.extend(f.values);
+        if let Some(q) = &f.quantiles {
+            model_q.extend(q);
+        }
         naive.extend(seasonal_naive(&sales[..origin], h, 7));
         avg.extend(moving_average(&sales[..origin], h, 7));
         if let Ok(done) = &mut ets {
-            match ets_forecast(&sales[..origin], h) {
-                Ok(f) => done.extend(f),
+            match ets_with_quantiles(&sales[..origin], h, &levels) {
+                Ok((f, q)) => {
+                    done.extend(f);
+                    if let Some(q) = &q {
+                        ets_q.extend(q);
+                    }
+                }
                 Err(e) => ets = Err(e),
             }
         }
@@ -55,17 +70,26 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
         (SEASONAL_NAIVE, Metrics::compute(&actual, &naive, scale)),
         ("moving_average_7", Metrics::compute(&actual, &avg, scale)),
     ];
+    let mut quantile_rows: Vec<(&str, QuantileMetrics)> = Vec::new();
+    quantile_rows
+        .extend(QuantileMetrics::compute(&actual, &model_q, scale).map(|m| (o.prefix.as_str(), m)));
     let ets_error = match &ets {
         Ok(f) => {
             rows.push((ETS, Metrics::compute(&actual, f, scale)));
+            quantile_rows
+                .extend(QuantileMetrics::compute(&actual, &ets_q, scale).map(|m| (ETS, m)));
             None
         }
         Err(e) => Some(e.clone()),
     };
     if json {
+        let quantiles: serde_json::Map<String, serde_json::Value> = quantile_rows
+            .iter()
+            .map(|(n, m)| (n.to_string(), serde_json::to_value(m).unwrap_or_default()))
+            .collect();
         print_json(&serde_json::json!({
             "series": o.series.label, "windows": windows, "horizon": h,
-            "metrics": metrics_json(&rows), "ets_error": ets_error,
+            "metrics": metrics_json(&rows), "quantile_metrics": quantiles, "ets_error": ets_error,
         }))
     } else {
         println!(
@@ -73,6 +97,10 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
             o.prefix, o.series.label
         );
         print_metrics_table(&rows);
+        if !quantile_rows.is_empty() {
+            println!();
+            print_quantile_table(&quantile_rows);
+        }
         if let Some(e) = ets_error {
             println!("{ETS}: no forecast: {e}");
         }

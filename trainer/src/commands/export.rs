@@ -106,7 +106,9 @@ pub fn run(dir: &Path, args: &ExportOptions, json: bool) -> Result<()> {
             "native_forecast": {
                 "dates": forecast.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
                 "values": forecast.values,
+                "quantiles": forecast.quantiles,
             },
+            "quantile_metrics": meta.quantile_metrics,
         }));
     }
     let manifest = serde_json::json!({

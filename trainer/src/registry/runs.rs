@@ -118,7 +118,7 @@ impl Registry {
         draw_loss_curve(
             &self.path(&meta.prefix, Artifact::LossCurve),
             &title,
-            meta.training.config.loss.as_str(),
+            &meta.objective(),
             &meta.history,
             meta.training.best_epoch,
         )?;

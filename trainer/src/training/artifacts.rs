@@ -122,8 +122,8 @@ pub fn finish(
         meta.horizon,
         &p.val_mase_scale,
     ));
-    meta.quantile_metrics = quantiles
-        .and_then(|q| quantile_score(&p.val.y_raw, &q, meta.horizon, &p.val_mase_scale));
+    meta.quantile_metrics =
+        quantiles.and_then(|q| quantile_score(&p.val.y_raw, &q, meta.horizon, &p.val_mase_scale));
     let computed = p.baselines.get_or_init(|| baselines(p, meta.horizon));
     meta.baselines = computed.metrics.clone();
     meta.baseline_errors = computed.errors.clone();

@@ -1,13 +1,14 @@
-//! Calibrating a trained model's quantiles on its validation windows. A
-//! network trained on its training windows fits them better than it will
-//! fit new days, so its intervals come out too narrow; each step between
-//! neighbouring quantiles is scaled by the factor that minimises that
-//! quantile's pinball loss on the validation days (split-conformal style,
-//! see QUALITY.md, experiment 24), working outwards from the median so that
-//! the quantiles stay ordered. That factor is a step-weighted quantile of
-//! the misses measured in steps: the share of validation days below each
-//! quantile comes out near its level, and days where the model was sure
-//! (small steps) cannot blow every other day's interval up.
+//! Calibrating a trained model's quantiles. The steps between quantiles
+//! are trained on the training windows, where the network fits better than
+//! it will fit new days, so the intervals come out too narrow; each step is
+//! scaled by the factor that minimises that quantile's pinball loss over
+//! every window of the run, working outwards from the median so that the
+//! quantiles stay ordered. The factor is a step-weighted quantile of the
+//! misses measured in steps, so the share of days below each quantile comes
+//! out near its level, and days where the model was sure (small steps)
+//! cannot blow every other day's interval up. Training and validation
+//! windows both count: the validation weeks alone are too few to hold the
+//! calm and the turbulent stretches of a year (QUALITY.md, experiment 24).
 
 /// Per-step factors for the quantile layer's `scale`: `quantiles` is
 /// `[n, levels, horizon]` as the model gives them, `actual` `[n, horizon]`,
@@ -120,7 +121,11 @@ mod tests {
             (0..n)
                 .map(|i| {
                     let d = (actual[i] - s * steps[i]) as f64;
-                    if d >= 0.0 { 0.9 * d } else { -0.1 * d }
+                    if d >= 0.0 {
+                        0.9 * d
+                    } else {
+                        -0.1 * d
+                    }
                 })
                 .sum()
         };
@@ -143,7 +148,10 @@ mod tests {
             assert!((s - 2.563).abs() < 0.15, "{f:?}");
         }
         // and the calibrated interval holds about 80% of the days
-        let inside = actual.iter().filter(|y| -f[0] <= **y && **y <= f[1]).count();
+        let inside = actual
+            .iter()
+            .filter(|y| -f[0] <= **y && **y <= f[1])
+            .count();
         let share = inside as f64 / n as f64;
         assert!((share - 0.8).abs() < 0.01, "{share}");
     }

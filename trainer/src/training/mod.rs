@@ -3,8 +3,8 @@
 //! `Registry` so files and index stay in step.
 
 mod artifacts;
-mod checkpoint;
 mod calibration;
+mod checkpoint;
 mod known_future_fit;
 mod prepare;
 mod run;

@@ -2,6 +2,7 @@
 //! checkpoints, from fresh, fine-tuned or resumed weights.
 
 use super::artifacts::finish;
+use super::calibration::step_factors;
 use super::checkpoint::{best_header, RunState};
 use super::known_future_fit::{fit, Layout};
 use super::scoring::EVAL_BATCH;
@@ -18,7 +19,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shoptrain_shared::bundle::header;
 use shoptrain_shared::metadata::{EpochRecord, Loss, ModelMetadata};
-use super::calibration::step_factors;
 use shoptrain_shared::models::quantiles::SCALE;
 use shoptrain_shared::models::{Model, ModelConfig, Noise, KNOWN_FUTURE_LAYER, QUANTILE_LAYER};
 use std::collections::HashMap;
@@ -358,9 +358,9 @@ impl Run<'_> {
         Ok(total / count.max(1) as f64)
     }
 
-    /// Scales the best weights' quantile steps so that, on the validation
-    /// windows, each quantile has its level's share of days below it
-    /// (see `calibration`). Leaves the model's variables at the best weights.
+    /// Scales the best weights' quantile steps to fit every window of the
+    /// run, training and validation (see `calibration`). Leaves the model's
+    /// variables at the best weights.
     fn calibrate(
         &self,
         meta: &ModelMetadata,
@@ -373,20 +373,19 @@ impl Run<'_> {
         let Some(median) = levels.iter().position(|l| *l == 0.5) else {
             return Ok(());
         };
-        let count = self.prepared.val.count;
-        if count == 0 {
-            return Ok(());
-        }
         let weights: HashMap<String, Tensor> = best.iter().cloned().collect();
         load_weights(vars, &weights, self.device)?;
+        let xs = Tensor::cat(&[&data.x_train, &data.x_val], 0)?;
+        let ys = Tensor::cat(&[&data.y_train, &data.y_val], 0)?;
+        let count = xs.dim(0)?;
         let mut quantiles = Vec::with_capacity(count * levels.len() * meta.horizon);
         for start in (0..count).step_by(EVAL_BATCH) {
             let n = (count - start).min(EVAL_BATCH);
-            let (_, q) = model.forward_quantiles(&data.x_val.narrow(0, start, n)?, None)?;
+            let (_, q) = model.forward_quantiles(&xs.narrow(0, start, n)?, None)?;
             let q = q.context("a model with quantile levels gave no quantiles")?;
             quantiles.extend(q.flatten_all()?.to_vec1::<f32>()?);
         }
-        let actual = data.y_val.flatten_all()?.to_vec1::<f32>()?;
+        let actual = ys.flatten_all()?.to_vec1::<f32>()?;
         let factors = step_factors(&levels, median, &quantiles, &actual, meta.horizon);
         let name = format!("{QUANTILE_LAYER}.{SCALE}");
         let (_, scale) = best
