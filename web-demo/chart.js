@@ -38,7 +38,8 @@ export function describeBand(label, band) {
  */
 export function renderChart({ title, history, forecasts, width = 640, height = 260 }) {
   const bands = forecasts.filter((f) => f.band).map((f) => ({ label: `${f.band.name} ${f.label}`, color: f.color, band: true }));
-  const legend = legendLayout([{ label: 'history', color: HISTORY_COLOR }, ...forecasts, ...bands], width);
+  const lines = forecasts.map(({ label, color }) => ({ label, color }));
+  const legend = legendLayout([{ label: 'history', color: HISTORY_COLOR }, ...lines, ...bands], width);
   const pad = { l: 48, r: 12, t: 28, b: 28 + legend.height };
   const total = height + legend.height;
   const svg = el('svg', { viewBox: `0 0 ${width} ${total}`, role: 'img', width: '100%', class: 'forecast-chart' });

@@ -87,6 +87,15 @@ pub fn print_train_report(r: &TrainReport) {
         mase_of(ETS),
         r.windows_per_second
     );
+    if let Some(q) = &r.quantile_metrics {
+        println!(
+            "  {}-{} interval holds {:.0}% of the validation days, scaled WIS {:.3}",
+            level_name(q.interval[0]),
+            level_name(q.interval[1]),
+            100.0 * q.coverage,
+            q.scaled_wis
+        );
+    }
     for (name, why) in &r.baseline_errors {
         println!("  {name}: {why}");
     }

@@ -35,7 +35,7 @@ for (const m of manifest.models) {
     const err = maxRelativeError(out.values, m.native_forecast.values);
     assert.ok(err <= 1e-4, `max relative error ${err}`);
     // every quantile too, in order, with the median as the point forecast
-    assert.deepEqual(f.quantiles, m.native_forecast.quantiles.levels);
+    assert.deepEqual([...f.quantiles], m.native_forecast.quantiles.levels);
     assert.deepEqual(out.quantiles.levels, [0.1, 0.5, 0.9]);
     out.quantiles.values.forEach((q, j) => {
       const e = maxRelativeError(q, m.native_forecast.quantiles.values[j]);

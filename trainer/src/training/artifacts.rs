@@ -140,6 +140,7 @@ impl TrainReport {
             best_epoch: meta.training.best_epoch,
             best_val_loss: meta.training.best_val_loss,
             metrics: meta.metrics.clone(),
+            quantile_metrics: meta.quantile_metrics.clone(),
             baselines: meta.baselines.clone(),
             baseline_errors: meta.baseline_errors.clone(),
             device: meta.training.device.clone(),

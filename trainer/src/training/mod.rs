@@ -25,7 +25,7 @@ use checkpoint::{latest_epoch_checkpoint, resume_best_weights};
 use run::{Run, StartState};
 use shoptrain_shared::features::{Fill, NormChoice};
 use shoptrain_shared::metadata::{ModelMetadata, Status, TrainConfig};
-use shoptrain_shared::metrics::Metrics;
+use shoptrain_shared::metrics::{Metrics, QuantileMetrics};
 use shoptrain_shared::models::ModelConfig;
 use shoptrain_shared::naming::{ModelName, ModelType, VersionedName};
 use std::collections::{BTreeMap, HashMap};
@@ -115,6 +115,8 @@ pub struct TrainReport {
     pub best_epoch: Option<u32>,
     pub best_val_loss: Option<f64>,
     pub metrics: Option<Metrics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantile_metrics: Option<QuantileMetrics>,
     pub baselines: BTreeMap<String, Metrics>,
     /// Baselines that could not be computed, and why.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
