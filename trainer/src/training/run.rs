@@ -481,6 +481,21 @@ mod tests {
     }
 
     #[test]
+    fn the_quantile_loss_matches_hand_computed_pinball_values() {
+        let dev = Device::Cpu;
+        // one window, two days; levels 0.1, 0.5, 0.9 (the median is left out)
+        let q = Tensor::new(&[[[8f32, 8.0], [10.0, 10.0], [12.0, 12.0]]], &dev).unwrap();
+        let y = Tensor::new(&[[11f32, 14.0]], &dev).unwrap();
+        let value = quantile_loss(&q, &y, &[0.1, 0.5, 0.9])
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        // P10: 0.1*3, 0.1*6 -> mean 0.45; P90: 0.1*1, 0.9*2 -> mean 0.95;
+        // twice their mean: 0.45 + 0.95 = 1.4
+        assert!((value - 1.4).abs() < 1e-6, "{value}");
+    }
+
+    #[test]
     fn a_snapshot_keeps_its_values_when_training_moves_the_weights() {
         let dev = Device::Cpu;
         let var = Var::from_tensor(&Tensor::new(&[1f32, 2.0], &dev).unwrap()).unwrap();
