@@ -3,7 +3,7 @@
 //! go through [`Forecaster`], which is what makes their numbers agree.
 
 use crate::bundle::{build_model, check_against, read_weights, BundleError};
-use crate::features::{FeatureError, Series};
+use crate::features::{FeatureError, Scale, Series};
 use crate::metadata::ModelMetadata;
 use crate::metrics::Quantiles;
 use crate::models::Model;
@@ -68,26 +68,41 @@ impl Forecaster {
         self.meta.horizon
     }
 
-    /// Runs the model on `n` input rows (`[n, input_width]`, see
-    /// [`crate::features::make_windows`]), returning normalised outputs
-    /// `[n, horizon]`.
-    pub fn forward_normalized(&self, x: &[f32], n: usize) -> Result<Vec<f32>, ForecastError> {
-        let width = self.meta.architecture.input_width();
-        let input = Tensor::from_slice(x, (n, width), &self.device)?;
-        finite(&self.model.forward(&input, None)?)
-    }
-
-    /// As [`Self::forward_normalized`], adding the quantiles
-    /// (`[n, levels, horizon]`) when the model forecasts them.
-    pub fn forward_quantiles_normalized(
+    /// Runs the model on one input row per window (`[n, input_width]`, see
+    /// [`crate::features::make_windows`]), each normalised by its own entry
+    /// of `scales`, and returns the forecasts in sales units: the points
+    /// (window after window) and the quantiles when the model gives them.
+    pub fn forecast_rows(
         &self,
         x: &[f32],
-        n: usize,
-    ) -> Result<(Vec<f32>, Option<Vec<f32>>), ForecastError> {
+        scales: &[Scale],
+    ) -> Result<(Vec<f32>, Option<Quantiles>), ForecastError> {
+        let (n, h) = (scales.len(), self.meta.horizon);
         let width = self.meta.architecture.input_width();
         let input = Tensor::from_slice(x, (n, width), &self.device)?;
         let (point, quantiles) = self.model.forward_quantiles(&input, None)?;
-        Ok((finite(&point)?, quantiles.map(|q| finite(&q)).transpose()?))
+        let sales = |window: usize, z: f32| to_sales(scales[window].denormalize(z));
+        let values = finite(&point)?
+            .iter()
+            .enumerate()
+            .map(|(k, z)| sales(k / h, *z))
+            .collect();
+        let quantiles = match quantiles {
+            Some(q) => {
+                let levels = self.meta.architecture.quantiles();
+                let mut out = vec![Vec::with_capacity(n * h); levels.len()];
+                // q is [n, levels, horizon]
+                for (k, z) in finite(&q)?.iter().enumerate() {
+                    out[(k / h) % levels.len()].push(sales(k / (levels.len() * h), *z));
+                }
+                Some(Quantiles {
+                    levels: levels.to_vec(),
+                    values: out,
+                })
+            }
+            None => None,
+        };
+        Ok((values, quantiles))
     }
 
     /// Forecasts the `horizon` days after the history's last date. A model
@@ -116,19 +131,13 @@ impl Forecaster {
                 scale,
             ));
         }
-        let (z, q) = self.forward_quantiles_normalized(&x, 1)?;
-        let sales =
-            |z: &[f32]| -> Vec<f32> { z.iter().map(|v| to_sales(scale.denormalize(*v))).collect() };
-        let levels = self.meta.architecture.quantiles();
+        let (values, quantiles) = self.forecast_rows(&x, &[scale])?;
         Ok(Forecast {
             dates: (1..=self.meta.horizon as i64)
                 .map(|d| last + Duration::days(d))
                 .collect(),
-            values: sales(&z),
-            quantiles: q.map(|q| Quantiles {
-                levels: levels.to_vec(),
-                values: q.chunks(self.meta.horizon).map(sales).collect(),
-            }),
+            values,
+            quantiles,
         })
     }
 }

@@ -94,10 +94,15 @@ pub struct Quantiles {
 }
 
 impl Quantiles {
-    /// Adds the days of `more` (same levels) after these.
-    pub fn extend(&mut self, more: &Quantiles) {
-        for (mine, theirs) in self.values.iter_mut().zip(&more.values) {
-            mine.extend_from_slice(theirs);
+    /// Adds the days of `more` after those of `all` (`None` until the first).
+    pub fn append(all: &mut Option<Quantiles>, more: &Quantiles) {
+        match all {
+            Some(all) => {
+                for (mine, theirs) in all.values.iter_mut().zip(&more.values) {
+                    mine.extend_from_slice(theirs);
+                }
+            }
+            None => *all = Some(more.clone()),
         }
     }
 
@@ -141,7 +146,7 @@ pub struct QuantileMetrics {
     /// it is `(½|y−m| + Σ αₖ/2·ISₐ)/(K+½)`, which equals twice the mean
     /// pinball loss over the levels; that form is used for any levels.
     pub wis: f64,
-    /// WIS divided by the MASE scale, comparable across series.
+    /// WIS divided by the MASE scale (each day's own), comparable across series.
     pub scaled_wis: f64,
     pub count: usize,
 }
@@ -150,25 +155,41 @@ impl QuantileMetrics {
     /// Scores `q` against `actual`; `mase_scale` from [`seasonal_naive_scale`].
     /// `None` without an interval (fewer than two levels).
     pub fn compute(actual: &[f32], q: &Quantiles, mase_scale: f64) -> Option<QuantileMetrics> {
+        Self::compute_scaled(actual, q, |_| mase_scale)
+    }
+
+    /// As [`Self::compute`], with day `d`'s MASE scale `scale_of(d)` (days
+    /// of windows with their own histories).
+    pub fn compute_scaled(
+        actual: &[f32],
+        q: &Quantiles,
+        scale_of: impl Fn(usize) -> f64,
+    ) -> Option<QuantileMetrics> {
         let (lo, hi) = q.interval()?;
         let n = q.values.iter().map(Vec::len).fold(actual.len(), usize::min);
         let (first, last) = (&q.values[0], &q.values[q.values.len() - 1]);
         let inside = (0..n)
             .filter(|&d| first[d] <= actual[d] && actual[d] <= last[d])
             .count();
-        let mut total = 0.0;
-        for (level, values) in q.levels.iter().zip(&q.values) {
-            for d in 0..n {
-                total += pinball(actual[d] as f64, values[d] as f64, *level);
-            }
+        let (mut total, mut scaled) = (0.0, 0.0);
+        for d in 0..n {
+            let day: f64 = q
+                .levels
+                .iter()
+                .zip(&q.values)
+                .map(|(level, values)| pinball(actual[d] as f64, values[d] as f64, *level))
+                .sum();
+            total += day;
+            scaled += day / scale_of(d);
         }
-        let pinball = total / (n * q.levels.len()).max(1) as f64;
+        let per = (n * q.levels.len()).max(1) as f64;
+        let pinball = total / per;
         Some(QuantileMetrics {
             interval: [lo, hi],
             coverage: inside as f64 / n.max(1) as f64,
             pinball,
             wis: 2.0 * pinball,
-            scaled_wis: 2.0 * pinball / mase_scale,
+            scaled_wis: 2.0 * scaled / per,
             count: n,
         })
     }

@@ -270,6 +270,8 @@ pub struct Model {
     network: Network,
     /// `(window, features, horizon)`: how a flat input row splits.
     dims: (usize, usize, usize),
+    /// Numbers in a flat input row ([`ModelConfig::input_width`]).
+    input_width: usize,
     /// `Some(weeks)` when the output is added to [`seasonal_base`].
     base_weeks: Option<usize>,
     known_future: Option<KnownFutureLayer>,
@@ -301,6 +303,7 @@ impl Model {
         Ok(Model {
             network,
             dims: (cfg.window(), cfg.features(), cfg.horizon()),
+            input_width: cfg.input_width(),
             base_weeks: (cfg.base_weeks() > 0).then(|| cfg.base_weeks()),
             known_future,
             quantiles,
@@ -336,11 +339,10 @@ impl Model {
     ) -> Result<(Tensor, Option<Tensor>)> {
         let (batch, width) = x.dims2()?;
         let (window, features, horizon) = self.dims;
-        let block = self.known_future.as_ref().map_or(0, |l| l.columns() + 1);
-        if width != window * features + horizon * block {
+        if width != self.input_width {
             candle_core::bail!(
                 "input rows have {width} numbers, the model reads {}",
-                window * features + horizon * block
+                self.input_width
             );
         }
         let history = x

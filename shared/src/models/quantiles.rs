@@ -72,22 +72,21 @@ impl QuantileLayer {
     /// horizon]`, in level order.
     pub fn forward(&self, median: &Tensor) -> Result<Tensor> {
         let steps = self.levels.len() - 1;
-        let steps_t = softplus(&self.widths)?.broadcast_mul(&self.scale.reshape((steps, 1))?)?;
-        let step = |j: usize| steps_t.narrow(0, j, 1);
-        // step j sits between levels j and j+1 (on both sides of the median)
-        let median = median.detach();
-        let mut below = vec![median.clone()];
-        for j in (0..self.median).rev() {
-            let inner = &below[below.len() - 1];
-            below.push(inner.broadcast_sub(&step(j)?)?);
+        let step = softplus(&self.widths)?.broadcast_mul(&self.scale.reshape((steps, 1))?)?;
+        // step j lies between levels j and j + 1, so level j sits at the sum
+        // of the steps below it, less that sum at the median. Summed one by
+        // one (not `cumsum`, a matmul): adding a non-negative step never
+        // lowers a float, so the order holds exactly.
+        let mut sums = vec![step.narrow(0, 0, 1)?.zeros_like()?];
+        for j in 0..steps {
+            sums.push((&sums[j] + step.narrow(0, j, 1)?)?);
         }
-        below.reverse();
-        let mut out = below;
-        for j in self.median..steps {
-            let inner = &out[out.len() - 1];
-            out.push(inner.broadcast_add(&step(j)?)?);
-        }
-        Tensor::stack(&out, 1)
+        let below = Tensor::cat(&sums, 0)?;
+        let offsets = below.broadcast_sub(&below.narrow(0, self.median, 1)?)?;
+        median
+            .detach()
+            .unsqueeze(1)?
+            .broadcast_add(&offsets.unsqueeze(0)?)
     }
 }
 

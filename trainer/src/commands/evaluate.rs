@@ -31,12 +31,8 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
     let scale = seasonal_naive_scale(&sales[..first_origin], 7);
     let t0 = Instant::now();
     let (mut actual, mut model, mut naive, mut avg) = (vec![], vec![], vec![], vec![]);
-    let levels = o.forecaster.meta.architecture.quantiles().to_vec();
-    let empty = || Quantiles {
-        levels: levels.clone(),
-        values: vec![vec![]; levels.len()],
-    };
-    let (mut model_q, mut ets_q) = (empty(), empty());
+    let levels = o.forecaster.meta.architecture.quantiles();
+    let (mut model_q, mut ets_q) = (None, None);
     let mut ets: Result<Vec<f32>, String> = Ok(vec![]);
     for k in 0..windows {
         let origin = first_origin + k * h;
@@ -45,16 +41,16 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
             .predict(&head(&o.series, origin), Some(&o.series))?;
         model.extend(f.values);
         if let Some(q) = &f.quantiles {
-            model_q.extend(q);
+            Quantiles::append(&mut model_q, q);
         }
         naive.extend(seasonal_naive(&sales[..origin], h, 7));
         avg.extend(moving_average(&sales[..origin], h, 7));
         if let Ok(done) = &mut ets {
-            match ets_with_quantiles(&sales[..origin], h, &levels) {
+            match ets_with_quantiles(&sales[..origin], h, levels) {
                 Ok((f, q)) => {
                     done.extend(f);
                     if let Some(q) = &q {
-                        ets_q.extend(q);
+                        Quantiles::append(&mut ets_q, q);
                     }
                 }
                 Err(e) => ets = Err(e),
@@ -71,13 +67,15 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
         ("moving_average_7", Metrics::compute(&actual, &avg, scale)),
     ];
     let mut quantile_rows: Vec<(&str, QuantileMetrics)> = Vec::new();
-    quantile_rows
-        .extend(QuantileMetrics::compute(&actual, &model_q, scale).map(|m| (o.prefix.as_str(), m)));
+    let score = |q: &Option<Quantiles>| {
+        q.as_ref()
+            .and_then(|q| QuantileMetrics::compute(&actual, q, scale))
+    };
+    quantile_rows.extend(score(&model_q).map(|m| (o.prefix.as_str(), m)));
     let ets_error = match &ets {
         Ok(f) => {
             rows.push((ETS, Metrics::compute(&actual, f, scale)));
-            quantile_rows
-                .extend(QuantileMetrics::compute(&actual, &ets_q, scale).map(|m| (ETS, m)));
+            quantile_rows.extend(score(&ets_q).map(|m| (ETS, m)));
             None
         }
         Err(e) => Some(e.clone()),

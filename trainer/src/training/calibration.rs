@@ -30,33 +30,32 @@ pub fn step_factors(
         .map(|d| at(d / horizon, median, d % horizon))
         .collect();
     let mut factors = vec![1.0; n_levels - 1];
-    // below the median: step j lies between levels j and j + 1
-    let mut inner = median_days.clone();
-    for j in (0..median).rev() {
-        let step = |d: usize| at(d / horizon, j + 1, d % horizon) - at(d / horizon, j, d % horizon);
-        // y < inner - s * step  <=>  (inner - y) / step > s; the share of days
-        // with that must be the level, so s is the (1 - level) quantile
-        let misses: Vec<(f32, f32)> = (0..days)
-            .map(|d| weighted_ratio(inner[d] - actual[d], step(d)))
-            .collect();
-        let s = weighted_quantile(misses, 1.0 - levels[j]).max(0.0);
-        factors[j] = s;
-        for (d, v) in inner.iter_mut().enumerate() {
-            *v -= s * step(d);
-        }
-    }
-    // above: step j (j >= median) lies between levels j and j + 1
-    let mut inner = median_days;
-    for j in median..n_levels - 1 {
-        let step = |d: usize| at(d / horizon, j + 1, d % horizon) - at(d / horizon, j, d % horizon);
-        // y < inner + s * step  <=>  (y - inner) / step < s: the level's quantile
-        let misses: Vec<(f32, f32)> = (0..days)
-            .map(|d| weighted_ratio(actual[d] - inner[d], step(d)))
-            .collect();
-        let s = weighted_quantile(misses, levels[j + 1]).max(0.0);
-        factors[j] = s;
-        for (d, v) in inner.iter_mut().enumerate() {
-            *v += s * step(d);
+    // outwards from the median on each side: (step, the level of the
+    // misses' quantile that is its factor, direction). Step j lies between
+    // levels j and j + 1.
+    let below: Vec<(usize, f64, f32)> = (0..median)
+        .rev()
+        .map(|j| (j, 1.0 - levels[j], -1.0))
+        .collect();
+    let above: Vec<(usize, f64, f32)> = (median..n_levels - 1)
+        .map(|j| (j, levels[j + 1], 1.0))
+        .collect();
+    for side in [below, above] {
+        let mut inner = median_days.clone();
+        for (j, target, sign) in side {
+            let step =
+                |d: usize| at(d / horizon, j + 1, d % horizon) - at(d / horizon, j, d % horizon);
+            // below: y < inner − s·step  <=>  (inner − y)/step > s, which must
+            // be the level's share of days, so s is the (1 − level) quantile;
+            // above: y < inner + s·step  <=>  (y − inner)/step < s, the level's
+            let misses: Vec<(f32, f32)> = (0..days)
+                .map(|d| weighted_ratio(sign * (actual[d] - inner[d]), step(d)))
+                .collect();
+            let s = weighted_quantile(misses, target).max(0.0);
+            factors[j] = s;
+            for (d, v) in inner.iter_mut().enumerate() {
+                *v += sign * s * step(d);
+            }
         }
     }
     factors

@@ -20,7 +20,9 @@ use rand_chacha::ChaCha8Rng;
 use shoptrain_shared::bundle::header;
 use shoptrain_shared::metadata::{EpochRecord, Loss, ModelMetadata};
 use shoptrain_shared::models::quantiles::SCALE;
-use shoptrain_shared::models::{Model, ModelConfig, Noise, KNOWN_FUTURE_LAYER, QUANTILE_LAYER};
+use shoptrain_shared::models::{
+    check_levels, Model, ModelConfig, Noise, KNOWN_FUTURE_LAYER, QUANTILE_LAYER,
+};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -62,15 +64,10 @@ pub fn objective(
     noise: Option<&Noise>,
     loss: Loss,
 ) -> Result<Tensor> {
-    let levels = model.quantile_levels();
-    let (point, quantiles) = if levels.is_empty() {
-        (model.forward(x, noise)?, None)
-    } else {
-        model.forward_quantiles(x, noise)?
-    };
+    let (point, quantiles) = model.forward_quantiles(x, noise)?;
     let point_loss = loss_value(loss, &point, y)?;
     Ok(match quantiles {
-        Some(q) => (point_loss + quantile_loss(&q, y, levels)?)?,
+        Some(q) => (point_loss + quantile_loss(&q, y, model.quantile_levels())?)?,
         None => point_loss,
     })
 }
@@ -370,9 +367,10 @@ impl Run<'_> {
         best: &mut [(String, Tensor)],
     ) -> Result<()> {
         let levels = meta.architecture.quantiles().to_vec();
-        let Some(median) = levels.iter().position(|l| *l == 0.5) else {
+        if levels.is_empty() {
             return Ok(());
-        };
+        }
+        let median = check_levels(&levels).map_err(anyhow::Error::msg)?;
         let weights: HashMap<String, Tensor> = best.iter().cloned().collect();
         load_weights(vars, &weights, self.device)?;
         let xs = Tensor::cat(&[&data.x_train, &data.x_val], 0)?;

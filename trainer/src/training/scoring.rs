@@ -4,7 +4,7 @@ use super::Prepared;
 use crate::baselines::{ets_forecast, naive_forecast, ETS, SEASONAL_NAIVE};
 use anyhow::Result;
 use shoptrain_shared::features::Windows;
-use shoptrain_shared::forecast::{to_sales, Forecaster};
+use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::metrics::{moving_average, Metrics, QuantileMetrics, Quantiles};
 use std::collections::BTreeMap;
 
@@ -30,19 +30,7 @@ pub fn quantile_score(
     horizon: usize,
     scales: &[f64],
 ) -> Option<QuantileMetrics> {
-    let mut m = QuantileMetrics::compute(actual, q, 1.0)?;
-    let scaled: f64 = (0..m.count)
-        .map(|d| {
-            let day = Quantiles {
-                levels: q.levels.clone(),
-                values: q.values.iter().map(|v| vec![v[d]]).collect(),
-            };
-            QuantileMetrics::compute(&actual[d..=d], &day, scales[d / horizon])
-                .map_or(0.0, |m| m.scaled_wis)
-        })
-        .sum();
-    m.scaled_wis = scaled / m.count.max(1) as f64;
-    Some(m)
+    QuantileMetrics::compute_scaled(actual, q, |d| scales[d / horizon])
 }
 
 /// ETS needs a fit per validation window; past this many windows (large
@@ -102,26 +90,15 @@ fn ets_on_windows(p: &Prepared, horizon: usize) -> Result<Vec<f32>, String> {
 /// points, and the quantiles when the model gives them.
 pub fn forecast_windows(f: &Forecaster, w: &Windows) -> Result<(Vec<f32>, Option<Quantiles>)> {
     let per = f.meta.architecture.input_width();
-    let h = f.meta.horizon;
-    let levels = f.meta.architecture.quantiles();
-    let mut out = Vec::with_capacity(w.count * h);
-    let mut quantiles = (!levels.is_empty()).then(|| Quantiles {
-        levels: levels.to_vec(),
-        values: vec![Vec::with_capacity(w.count * h); levels.len()],
-    });
+    let mut out = Vec::with_capacity(w.count * f.meta.horizon);
+    let mut quantiles = None;
     for start in (0..w.count).step_by(EVAL_BATCH) {
         let n = (w.count - start).min(EVAL_BATCH);
-        let (z, q) = f.forward_quantiles_normalized(&w.x[start * per..(start + n) * per], n)?;
-        let sales = |i: usize, v: f32| to_sales(w.scales[start + i].denormalize(v));
-        for (i, v) in z.iter().enumerate() {
-            out.push(sales(i / h, *v));
-        }
-        if let (Some(all), Some(q)) = (&mut quantiles, q) {
-            // q is [n, levels, h]
-            for (k, v) in q.iter().enumerate() {
-                let (window, level) = (k / (levels.len() * h), (k / h) % levels.len());
-                all.values[level].push(sales(window, *v));
-            }
+        let x = &w.x[start * per..(start + n) * per];
+        let (values, q) = f.forecast_rows(x, &w.scales[start..start + n])?;
+        out.extend(values);
+        if let Some(q) = &q {
+            Quantiles::append(&mut quantiles, q);
         }
     }
     Ok((out, quantiles))
