@@ -81,19 +81,24 @@ impl Forecaster {
         let width = self.meta.architecture.input_width();
         let input = Tensor::from_slice(x, (n, width), &self.device)?;
         let (point, quantiles) = self.model.forward_quantiles(&input, None)?;
-        let sales = |window: usize, z: f32| to_sales(scales[window].denormalize(z));
-        let values = finite(&point)?
+        let point = finite(&point)?;
+        let values = point
             .iter()
             .enumerate()
-            .map(|(k, z)| sales(k / h, *z))
+            .map(|(k, z)| to_sales(scales[k / h].denormalize(*z)))
             .collect();
         let quantiles = match quantiles {
             Some(q) => {
                 let levels = self.meta.architecture.quantiles();
                 let mut out = vec![Vec::with_capacity(n * h); levels.len()];
-                // q is [n, levels, horizon]
+                // q is [n, levels, horizon]; each level's distance from the
+                // median is scaled by the window's spread
                 for (k, z) in finite(&q)?.iter().enumerate() {
-                    out[(k / h) % levels.len()].push(sales(k / (levels.len() * h), *z));
+                    let (window, day) = (k / (levels.len() * h), k % h);
+                    let (scale, median) = (scales[window], point[window * h + day]);
+                    let spread = scale.spread(self.meta.spread_floor);
+                    out[(k / h) % levels.len()]
+                        .push(to_sales(scale.denormalize(median) + (z - median) * spread));
                 }
                 Some(Quantiles {
                     levels: levels.to_vec(),

@@ -224,6 +224,10 @@ pub struct ModelMetadata {
     /// How the quantiles fit the validation days (calibrated on them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantile_metrics: Option<QuantileMetrics>,
+    /// The least std (sales) a quantile's distance from the median is
+    /// scaled by (`Scale::spread`); single-series models only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread_floor: Option<f32>,
     /// The same metrics for naive forecasts on the same validation windows.
     #[serde(default)]
     pub baselines: std::collections::BTreeMap<String, Metrics>,

@@ -67,6 +67,29 @@ fn a_new_model_prints_ordered_quantiles_and_an_old_one_still_predicts() {
         serde_json::json!([0.1, 0.9])
     );
 
+    // the spread floor: the model's own, and raising it widens every
+    // interval around the unchanged median by one factor (the window's std
+    // is under the new floor, so the floor is what scales the distances)
+    let floor = meta["spread_floor"]
+        .as_f64()
+        .expect("a product model has a spread floor");
+    assert!(floor > 0.0, "{floor}");
+    let mut raised = meta.clone();
+    raised["spread_floor"] = serde_json::json!(floor * 1000.0);
+    dir.create(&meta_file, &raised.to_string());
+    let wide = predict(&dir, &prefix, &data, "csv");
+    assert_eq!(csv_column(&wide, "p50"), p50);
+    let wide90 = csv_column(&wide, "p90");
+    let ratios: Vec<f64> = (0..7)
+        .map(|d| (wide90[d] - p50[d]) / (p90[d] - p50[d]))
+        .collect();
+    assert!(ratios[0] > 10.0, "{ratios:?}");
+    assert!(
+        ratios.iter().all(|r| (r / ratios[0] - 1.0).abs() < 1e-3),
+        "{ratios:?}"
+    );
+    dir.create(&meta_file, &meta.to_string());
+
     // a model from before quantiles: point forecast only, metadata schema 1
     let old = dir.quick_train(&data, "transformer", &["--quantiles", "none"]);
     let old_file = format!("models/{old}_metadata.json");

@@ -128,6 +128,14 @@ impl Scale {
     pub fn denormalize(&self, z: f32) -> f32 {
         z * self.std + self.mean
     }
+    /// The std a quantile's distance from the median is measured in: the
+    /// window's own, but never under the model's `floor` (the spread of its
+    /// training windows), so a calm month before the forecast cannot shrink
+    /// the interval below what the series usually does (QUALITY.md,
+    /// experiment 25).
+    pub fn spread(&self, floor: Option<f32>) -> f32 {
+        floor.map_or(self.std, |f| self.std.max(f))
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +155,17 @@ mod tests {
     }
 
     #[cfg(feature = "clap")]
+    #[test]
+    fn spread_is_the_std_held_up_by_the_floor() {
+        let calm = Scale {
+            mean: 50.0,
+            std: 4.0,
+        };
+        assert_eq!(calm.spread(None), 4.0);
+        assert_eq!(calm.spread(Some(10.0)), 10.0);
+        assert_eq!(calm.spread(Some(2.0)), 4.0);
+    }
+
     #[test]
     fn clap_values_are_the_cli_words() {
         use clap::ValueEnum;

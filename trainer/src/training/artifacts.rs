@@ -90,6 +90,7 @@ pub fn new_metadata(
         horizon: opts.horizon,
         metrics: None,
         quantile_metrics: None,
+        spread_floor: p.spread_floor,
         baselines: BTreeMap::new(),
         baseline_errors: BTreeMap::new(),
         history: Vec::new(),

@@ -10,6 +10,22 @@
 //! windows both count: the validation weeks alone are too few to hold the
 //! calm and the turbulent stretches of a year (QUALITY.md, experiment 24).
 
+/// Scales each window's quantiles' distances from its median by its entry
+/// of `ratios` (the window's `Scale::spread` over its std), as the
+/// forecaster will, so that calibration fits what is forecast.
+/// `quantiles` is `[n, levels, horizon]`.
+pub fn widen(quantiles: &mut [f32], ratios: &[f32], levels: usize, median: usize, horizon: usize) {
+    for (i, window) in quantiles.chunks_mut(levels * horizon).enumerate() {
+        let (below, rest) = window.split_at_mut(median * horizon);
+        let (mid, above) = rest.split_at_mut(horizon);
+        for level in below.chunks_mut(horizon).chain(above.chunks_mut(horizon)) {
+            for (q, m) in level.iter_mut().zip(mid.iter()) {
+                *q = m + (*q - m) * ratios[i];
+            }
+        }
+    }
+}
+
 /// Per-step factors for the quantile layer's `scale`: `quantiles` is
 /// `[n, levels, horizon]` as the model gives them, `actual` `[n, horizon]`,
 /// both normalised; `median` the index of level 0.5. Factors are never
@@ -95,6 +111,20 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, Normal};
+
+    #[test]
+    fn widening_scales_distances_from_each_windows_median() {
+        // two windows, levels [0.1, 0.5, 0.9], horizon 2
+        let mut q = vec![
+            -1.0, -2.0, 0.0, 1.0, 2.0, 3.0, // window 0: median 0, 1
+            4.0, 4.0, 5.0, 5.0, 7.0, 6.0, // window 1: median 5, 5
+        ];
+        widen(&mut q, &[2.0, 1.0], 3, 1, 2);
+        assert_eq!(
+            q,
+            [-2.0, -5.0, 0.0, 1.0, 4.0, 5.0, 4.0, 4.0, 5.0, 5.0, 7.0, 6.0]
+        );
+    }
 
     #[test]
     fn weighted_quantiles_follow_the_weights() {

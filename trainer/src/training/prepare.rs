@@ -32,6 +32,8 @@ pub struct Prepared {
     /// The baselines' metrics on the validation windows, computed once for
     /// every model type trained on these windows.
     pub baselines: OnceLock<Baselines>,
+    /// See `ModelMetadata::spread_floor`.
+    pub spread_floor: Option<f32>,
 }
 
 pub fn prepare(
@@ -60,6 +62,7 @@ pub fn prepare(
         sales: Vec::new(),
         val_origins: Vec::new(),
         baselines: OnceLock::new(),
+        spread_floor: None,
     };
     let (window, horizon) = (opts.window, opts.horizon);
     let mut cut = Vec::with_capacity(series.len());
@@ -120,7 +123,21 @@ pub fn prepare(
         out.sales.push(sales);
         out.normalization = norm;
     }
+    if series.len() == 1 {
+        out.spread_floor = typical_spread(&out.train);
+    }
     Ok(out)
+}
+
+/// The lower quartile of the training windows' sales std: a floor under
+/// the spread of calm windows that still leaves the calmest quarter of
+/// the series' own history its narrow intervals (the median as floor
+/// made generated data's intervals too narrow in its turbulent weeks:
+/// QUALITY.md, experiment 25).
+fn typical_spread(train: &Windows) -> Option<f32> {
+    let mut stds: Vec<f32> = train.scales.iter().map(|s| s.std).collect();
+    stds.sort_by(f32::total_cmp);
+    stds.get(stds.len() / 4).copied()
 }
 
 /// One series' raw feature rows, their split and their normalisation.

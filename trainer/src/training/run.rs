@@ -2,7 +2,7 @@
 //! checkpoints, from fresh, fine-tuned or resumed weights.
 
 use super::artifacts::finish;
-use super::calibration::step_factors;
+use super::calibration::{step_factors, widen};
 use super::checkpoint::{best_header, RunState};
 use super::known_future_fit::{fit, Layout};
 use super::scoring::EVAL_BATCH;
@@ -384,6 +384,12 @@ impl Run<'_> {
             quantiles.extend(q.flatten_all()?.to_vec1::<f32>()?);
         }
         let actual = ys.flatten_all()?.to_vec1::<f32>()?;
+        let scales = self.prepared.train.scales.iter();
+        let ratios: Vec<f32> = scales
+            .chain(&self.prepared.val.scales)
+            .map(|s| s.spread(meta.spread_floor) / s.std)
+            .collect();
+        widen(&mut quantiles, &ratios, levels.len(), median, meta.horizon);
         let factors = step_factors(&levels, median, &quantiles, &actual, meta.horizon);
         let name = format!("{QUANTILE_LAYER}.{SCALE}");
         let (_, scale) = best
