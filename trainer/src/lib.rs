@@ -6,6 +6,7 @@ pub mod app;
 pub mod atomic;
 pub mod backtest;
 pub mod baselines;
+pub mod batch;
 pub mod bench;
 pub mod cli;
 pub mod commands;

@@ -2,6 +2,7 @@
 
 use crate::backtest::{BacktestReport, MeanScore, Refit, Score};
 use crate::baselines::{ETS, SEASONAL_NAIVE};
+use crate::batch::{BatchReport, TaskState};
 use crate::bench::BenchRow;
 use crate::data::inspect::Inspection;
 use crate::registry::{AliasEvent, ModelRow};
@@ -380,4 +381,40 @@ pub fn print_backtest(r: &BacktestReport) {
             }
         }
     }
+}
+
+/// `train --each`'s summary: one line per model of the batch, then counts.
+pub fn print_batch_summary(r: &BatchReport) {
+    println!(
+        "{:<10} {:<10} {:<11} {:<7} {:<44} {:>7} {:>8} {:>8}",
+        "store", "product", "type", "status", "prefix", "MASE", "P10-P90", "seconds"
+    );
+    let num = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("-".to_string(), f);
+    for t in &r.tasks {
+        println!(
+            "{:<10} {:<10} {:<11} {:<7} {:<44} {:>7} {:>8} {:>8}",
+            t.store,
+            t.product,
+            t.model_type.as_str(),
+            format!("{:?}", t.state).to_lowercase(),
+            t.prefix.as_deref().unwrap_or("-"),
+            num(t.mase, &|v| format!("{v:.3}")),
+            num(t.coverage, &|v| format!("{:.0}%", 100.0 * v)),
+            num(t.seconds, &|v| format!("{v:.1}")),
+        );
+        if let Some(e) = &t.error {
+            println!("  error: {e}");
+        }
+    }
+    let done = r
+        .tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Done)
+        .count();
+    println!(
+        "batch {}: {done} of {} models done (journal {})",
+        r.batch,
+        r.tasks.len(),
+        r.journal.display()
+    );
 }

@@ -10,6 +10,7 @@
 
 mod backtest;
 mod bad_input;
+mod batch;
 mod bench;
 mod concurrency;
 mod corrupt_files;

@@ -2,6 +2,7 @@
 
 use super::{check_batch_size, ModelChoice};
 use crate::backtest::Refit;
+use crate::batch::{BatchPlan, Each, Shard};
 use crate::commands::backtest::BacktestRequest;
 use crate::commands::train::{TrainRequest, TrainStart};
 use crate::device::DeviceChoice;
@@ -178,6 +179,20 @@ pub struct TrainArgs {
     /// Fine-tune a new version from this parent model (prefix or alias).
     #[arg(long)]
     pub from: Option<String>,
+    /// Train one model per product, store or (store, product) series of
+    /// the file; --product/--store narrow the selection.
+    #[arg(long, value_enum, conflicts_with_all = ["resume", "from"])]
+    pub each: Option<Each>,
+    /// With --each: series trained at once (default: the cores).
+    #[arg(long, requires = "each")]
+    pub jobs: Option<usize>,
+    /// With --each: be worker I of N (0 <= I < N), taking every N-th series.
+    #[arg(long, requires = "each")]
+    pub shard: Option<Shard>,
+    /// With --each: continue the batch these settings started (after a kill
+    /// or failures), or start it when there is none.
+    #[arg(long, requires = "each")]
+    pub resume_batch: bool,
     /// Fault injection for tests: exit abruptly after this epoch.
     #[arg(long, hide = true)]
     pub halt_after_epoch: Option<u32>,
@@ -188,10 +203,24 @@ impl TrainArgs {
     pub fn into_request(self, quiet: bool) -> Result<TrainRequest> {
         let (mut opts, features) = self.flags.into_options(quiet)?;
         opts.halt_after_epoch = self.halt_after_epoch;
-        let start = match (self.resume, self.from) {
-            (Some(prefix), _) => TrainStart::Resume(prefix),
-            (None, Some(parent)) => TrainStart::FineTune(parent),
-            (None, None) => TrainStart::Fresh {
+        if self.jobs == Some(0) {
+            bail!("--jobs must be at least 1");
+        }
+        let start = match (self.resume, self.from, self.each) {
+            (_, _, Some(each)) => TrainStart::Each(BatchPlan {
+                each,
+                product: self.selection.product,
+                store: self.selection.store,
+                types: self.model.types(),
+                shard: self.shard.unwrap_or(Shard::WHOLE),
+                jobs: self
+                    .jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                resume: self.resume_batch,
+            }),
+            (Some(prefix), _, None) => TrainStart::Resume(prefix),
+            (None, Some(parent), None) => TrainStart::FineTune(parent),
+            (None, None, None) => TrainStart::Fresh {
                 scope: self.selection.scope()?,
                 types: self.model.types(),
             },

@@ -1,12 +1,13 @@
 //! `shoptrain train`: a fresh run per model type, a resumed run, or a
 //! fine-tuned new version.
 
+use crate::batch::{self, BatchPlan, TaskState};
 use crate::data::{load_csv, LoadedData};
 use crate::device::select_device;
-use crate::output::{print_json, print_train_report};
+use crate::output::{print_batch_summary, print_json, print_train_report};
 use crate::registry::Registry;
 use crate::training::{prepare, resume, train_new, Start, TrainOptions, TrainReport};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use shoptrain_shared::bundle::read_weights;
 use shoptrain_shared::features::feature_names;
 use shoptrain_shared::naming::{Artifact, ModelType, Scope};
@@ -21,6 +22,8 @@ pub enum TrainStart {
     Resume(String),
     /// A new version fine-tuned from this model (prefix or alias).
     FineTune(String),
+    /// One new model per selected series and type (`--each`).
+    Each(BatchPlan),
 }
 
 /// A checked `train` command.
@@ -67,6 +70,7 @@ pub fn run(dir: &Path, req: TrainRequest, json: bool) -> Result<()> {
             record(resume(&reg, &data, prefix, &req.opts)?);
         }
         TrainStart::FineTune(parent) => record(fine_tune(dir, &data, parent, &req.opts)?),
+        TrainStart::Each(plan) => return train_each(dir, &data, plan, &req.opts, json),
     }
     if json {
         print_json(&reports)?;
@@ -109,4 +113,36 @@ fn fine_tune(
         &opts,
         start,
     )
+}
+
+/// `--each`: the batch, its summary, and a failure exit when any model of
+/// it failed (the others are trained and kept).
+fn train_each(
+    dir: &Path,
+    data: &LoadedData,
+    plan: &BatchPlan,
+    opts: &TrainOptions,
+    json: bool,
+) -> Result<()> {
+    let device = select_device(opts.device)?;
+    let report = batch::run(dir, data, plan, opts, &device)?;
+    if json {
+        print_json(&report)?;
+    } else {
+        print_batch_summary(&report);
+    }
+    let failed = report
+        .tasks
+        .iter()
+        .filter(|t| t.state != TaskState::Done)
+        .count();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} models of batch {} failed (errors above and in {}); fix the cause and run the same command with --resume-batch to train them",
+            report.tasks.len(),
+            report.batch,
+            report.journal.display()
+        );
+    }
+    Ok(())
 }

@@ -135,10 +135,56 @@ pub fn train_new(
     data: &LoadedData,
     model_type: ModelType,
     prepared: &Prepared,
-    (device, device_name): &(Device, String),
+    device: &(Device, String),
     opts: &TrainOptions,
     start: Start,
 ) -> Result<TrainReport> {
+    begin_new(reg, data, model_type, prepared, device, opts, start)?
+        .train(reg, prepared, &device.0, opts)
+}
+
+/// A new run whose version is reserved and whose row says training: its
+/// prefix is known before the first epoch (a batch journals it).
+pub struct NewRun {
+    meta: ModelMetadata,
+    run_id: i64,
+    start: StartState,
+}
+
+impl NewRun {
+    pub fn prefix(&self) -> &str {
+        &self.meta.prefix
+    }
+
+    pub fn train(
+        mut self,
+        reg: &Registry,
+        prepared: &Prepared,
+        device: &Device,
+        opts: &TrainOptions,
+    ) -> Result<TrainReport> {
+        execute_and_record(
+            reg,
+            &mut self.meta,
+            self.run_id,
+            prepared,
+            device,
+            opts,
+            self.start,
+        )
+    }
+}
+
+/// Reserves the version and records the run, as [`train_new`] does first.
+pub fn begin_new(
+    reg: &Registry,
+    data: &LoadedData,
+    model_type: ModelType,
+    prepared: &Prepared,
+    (device, device_name): &(Device, String),
+    opts: &TrainOptions,
+    start: Start,
+) -> Result<NewRun> {
     let name = ModelName::new(prepared.scope.clone(), model_type);
     let version = reg.reserve_version(&name.identifier())?;
     let architecture = match &start {
@@ -167,17 +213,20 @@ pub fn train_new(
         device_name,
         start: &start,
     };
-    let mut meta = new_metadata(data, prepared, opts, setup)?;
+    let meta = new_metadata(data, prepared, opts, setup)?;
     let run_id = reg.begin_run(&meta, &data.dataset.columns)?;
     let weights = match start {
         Start::Fresh => None,
         Start::FineTune { weights, .. } => Some(weights),
     };
-    let start = StartState {
-        weights,
-        ..StartState::default()
-    };
-    execute_and_record(reg, &mut meta, run_id, prepared, device, opts, start)
+    Ok(NewRun {
+        meta,
+        run_id,
+        start: StartState {
+            weights,
+            ..StartState::default()
+        },
+    })
 }
 
 /// Continues an interrupted run from its latest epoch checkpoint, with the
