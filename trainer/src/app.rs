@@ -1,7 +1,9 @@
 //! Runs a parsed command line: each subcommand's arguments become its
 //! options (`cli`), then its handler runs (`commands`).
 
-use crate::cli::{self, AliasCommand, Cli, Command, DataCommand, IndexCommand, ModelsCommand};
+use crate::cli::{
+    self, AliasCommand, Cli, Command, DataCommand, IndexCommand, ModelsCommand, Target,
+};
 use crate::commands;
 use anyhow::Result;
 
@@ -22,15 +24,16 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Data(DataCommand::Inspect { file }) => commands::data::inspect_file(&file, json),
         Command::Train(args) => commands::train::run(dir, args.into_request(quiet || json)?, json),
-        Command::Predict(args) => commands::predict::run(
-            dir,
-            &args.target.into(),
-            args.future.as_deref(),
-            args.format,
-        ),
-        Command::Evaluate(args) => {
-            commands::evaluate::run(dir, &args.target.into(), args.windows, json)
-        }
+        Command::Predict(args) => match args.target.target() {
+            Target::One(opts) => {
+                commands::predict::run(dir, &opts, args.future.as_deref(), args.format)
+            }
+            Target::Each(opts) => commands::each::predict(dir, &opts, args.format),
+        },
+        Command::Evaluate(args) => match args.target.target() {
+            Target::One(opts) => commands::evaluate::run(dir, &opts, args.windows, json),
+            Target::Each(opts) => commands::each::evaluate(dir, &opts, args.windows, json),
+        },
         Command::Backtest(args) => commands::backtest::run(args.into_request(quiet || json)?, json),
         Command::Models(cmd) => models(dir, cmd, json),
         Command::Index(IndexCommand::Verify) => commands::index::verify(dir, json),

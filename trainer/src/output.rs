@@ -4,6 +4,7 @@ use crate::backtest::{BacktestReport, MeanScore, Refit, Score};
 use crate::baselines::{ETS, SEASONAL_NAIVE};
 use crate::batch::{BatchReport, TaskState};
 use crate::bench::BenchRow;
+use crate::commands::evaluate::Evaluation;
 use crate::data::inspect::Inspection;
 use crate::registry::{AliasEvent, ModelRow};
 use crate::training::TrainReport;
@@ -416,5 +417,146 @@ pub fn print_batch_summary(r: &BatchReport) {
         r.batch,
         r.tasks.len(),
         r.journal.display()
+    );
+}
+
+/// One series' forecast in `predict --each`'s table.
+pub struct EachForecast {
+    pub store: String,
+    pub product: String,
+    pub model: String,
+    pub forecast: Forecast,
+}
+
+/// `predict --each`: one line per series and day — store, product, date,
+/// the forecast (the median), every other quantile any model gives (empty
+/// for point models) and the model that made it.
+pub fn print_each_forecast(rows: &[EachForecast], format: Format) -> Result<()> {
+    let mut levels: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.forecast.quantiles.as_ref())
+        .flat_map(|q| q.levels.iter().copied())
+        .filter(|l| *l != 0.5)
+        .collect();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    let names: Vec<String> = levels.iter().map(|l| level_name(*l)).collect();
+    let mut lines = Vec::new();
+    for r in rows {
+        for (d, date) in r.forecast.dates.iter().enumerate() {
+            let at = |level: &f64| {
+                let q = r.forecast.quantiles.as_ref()?;
+                let i = q.levels.iter().position(|l| l == level)?;
+                Some(q.values[i][d])
+            };
+            let quantiles: Vec<Option<f32>> = levels.iter().map(at).collect();
+            lines.push((r, date, r.forecast.values[d], quantiles));
+        }
+    }
+    match format {
+        Format::Csv | Format::Table => {
+            let csv = format == Format::Csv;
+            let cell = |v: Option<f32>| v.map_or(String::new(), |v| format!("{v:.2}"));
+            let mut header = vec!["store", "product", "date", "forecast"];
+            header.extend(names.iter().map(String::as_str));
+            header.push("model");
+            if csv {
+                println!("{}", header.join(","));
+            } else {
+                println!("{}", table_line(&header));
+            }
+            for (r, date, value, quantiles) in lines {
+                let mut cells = vec![
+                    r.store.clone(),
+                    r.product.clone(),
+                    date.to_string(),
+                    cell(Some(value)),
+                ];
+                cells.extend(quantiles.into_iter().map(cell));
+                cells.push(r.model.clone());
+                if csv {
+                    println!("{}", cells.join(","));
+                } else {
+                    println!("{}", table_line(&cells));
+                }
+            }
+        }
+        Format::Json => {
+            let out: Vec<serde_json::Value> = lines
+                .into_iter()
+                .map(|(r, date, value, quantiles)| {
+                    let mut row = serde_json::json!({
+                        "store": r.store, "product": r.product, "date": date.to_string(),
+                        "forecast": value, "model": r.model,
+                    });
+                    for (name, q) in names.iter().zip(quantiles) {
+                        row[name] = serde_json::json!(q);
+                    }
+                    row
+                })
+                .collect();
+            print_json(&out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Cells padded to a table: ids and dates left, numbers right.
+fn table_line<S: AsRef<str>>(cells: &[S]) -> String {
+    cells
+        .iter()
+        .map(|c| {
+            let c = c.as_ref();
+            if c.parse::<f64>().is_ok() {
+                format!("{c:>10}")
+            } else {
+                format!("{c:<10}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `evaluate --each`: one line per series, the model beside seasonal naive
+/// and ETS, then the mean.
+pub fn print_each_evaluation(rows: &[(String, String, Evaluation)]) {
+    println!(
+        "{:<10} {:<10} {:<44} {:>7} {:>7} {:>7} {:>8} {:>8}",
+        "store", "product", "model", "MASE", "SN", "ETS", "P10-P90", "ETS P10-P90"
+    );
+    let mase = |e: &Evaluation, name: &str| e.get(name).map(|m| m.mase);
+    let coverage = |e: &Evaluation, name: &str| {
+        e.quantile_metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, q)| q.coverage)
+    };
+    let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.0}%", 100.0 * v));
+    let mut sums = [0.0f64; 3];
+    for (store, product, e) in rows {
+        let m = [mase(e, &e.prefix), mase(e, SEASONAL_NAIVE), mase(e, ETS)];
+        for (s, v) in sums.iter_mut().zip(m) {
+            *s += v.unwrap_or(f64::NAN);
+        }
+        println!(
+            "{store:<10} {product:<10} {:<44} {:>7} {:>7} {:>7} {:>8} {:>8}",
+            e.prefix,
+            fmt(m[0]),
+            fmt(m[1]),
+            fmt(m[2]),
+            pct(coverage(e, &e.prefix)),
+            pct(coverage(e, ETS)),
+        );
+    }
+    let n = rows.len().max(1) as f64;
+    println!(
+        "{:<10} {:<10} {:<44} {:>7} {:>7} {:>7}",
+        "mean",
+        "",
+        format!("{} series", rows.len()),
+        fmt(Some(sums[0] / n)),
+        fmt(Some(sums[1] / n)),
+        fmt(Some(sums[2] / n)),
     );
 }

@@ -69,6 +69,7 @@ fn each_product_trains_every_product_once_and_four_shards_train_the_same_set() {
     let models = completed(&dir);
     assert_eq!(models.len(), 4, "{models:?}");
     verify_clean(&dir);
+    forecasts_of_every_product_fill_one_table(&dir, &data);
 
     // four workers, one folder, run through the Slurm array script
     let sharded = crate::dir();
@@ -124,6 +125,83 @@ fn each_product_trains_every_product_once_and_four_shards_train_the_same_set() {
         );
         verify_clean(d);
     }
+}
+
+/// `predict --each`: one CSV, 7 days of every product, each from its own
+/// model and equal to that model's own `predict`; `evaluate --each` scores
+/// every product beside the baselines.
+fn forecasts_of_every_product_fill_one_table(dir: &Dir, data: &Path) {
+    let csv = dir
+        .cmd()
+        .args(["predict", "--each", "product", "--format", "csv", "--data"])
+        .arg(data)
+        .ok();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("store,product,date,forecast,p10,p90,model"),
+        "{csv}"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4 * 7, "{csv}");
+    for (i, row) in rows.iter().enumerate() {
+        let product = format!("P{:03}", i / 7 + 1);
+        assert_eq!(row[..2], ["all", product.as_str()], "{csv}");
+        assert_eq!(row[6], format!("product_{product}_all_kan_v1"));
+        let v: Vec<f64> = row[3..6].iter().map(|c| c.parse().unwrap()).collect();
+        assert!(v[1] <= v[0] && v[0] <= v[2], "{row:?}");
+    }
+    let own = dir
+        .cmd()
+        .args([
+            "predict",
+            "product_P003_all_kan_v1",
+            "--format",
+            "csv",
+            "--data",
+        ])
+        .arg(data)
+        .ok();
+    for (d, p50) in shoptrain_tests::csv_column(&own, "p50").iter().enumerate() {
+        let each: f64 = rows[14 + d][3].parse().unwrap();
+        assert!((each - p50).abs() < 0.01, "day {d}: {each} vs {p50}");
+    }
+
+    let scores = json(
+        &dir.cmd()
+            .args([
+                "--json",
+                "evaluate",
+                "--each",
+                "product",
+                "--windows",
+                "2",
+                "--data",
+            ])
+            .arg(data)
+            .ok(),
+    );
+    let scores = scores.as_array().unwrap();
+    assert_eq!(scores.len(), 4);
+    for s in scores {
+        let model = s["model"].as_str().unwrap();
+        assert!(s["metrics"][model]["mase"].as_f64().unwrap() > 0.0, "{s}");
+        assert!(
+            s["metrics"]["seasonal_naive_7"]["mase"].as_f64().is_some(),
+            "{s}"
+        );
+    }
+
+    let err = dir
+        .cmd()
+        .args(["predict", "--each", "product", "--type", "mlstm", "--data"])
+        .arg(data)
+        .fails();
+    assert!(
+        err.contains("no completed mlstm model for 4 of the 4 selected series")
+            && err.contains("P001_all"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -3,10 +3,12 @@
 //! stopped (`--resume-batch`), and split over workers with `--shard I/N`.
 //! Every model is an ordinary run: its own version, files and index row.
 
+mod chosen;
 mod journal;
 mod selection;
 mod workers;
 
+pub use chosen::{chosen_models, Pick};
 pub use journal::{Journal, Task, TaskState};
 pub use selection::{select_series, Each, Shard};
 

@@ -1,7 +1,9 @@
 //! The arguments of `predict`, `evaluate`, `export`, `serve` and `bench`.
 
 use super::{check_batch_size, ModelChoice, ShapeFlags};
+use crate::batch::{Each, Pick};
 use crate::bench::BenchOptions;
+use crate::commands::each::EachOptions;
 use crate::commands::export::ExportOptions;
 use crate::commands::predict::ForecastOptions;
 use crate::commands::serve::ServeOptions;
@@ -13,26 +15,52 @@ use std::path::PathBuf;
 /// Which model forecasts which series of which file.
 #[derive(Args, Debug)]
 pub struct ModelSeriesArgs {
-    /// Model prefix or alias.
-    pub model: String,
+    /// Model prefix or alias (or --each).
+    #[arg(required_unless_present = "each")]
+    pub model: Option<String>,
     /// Data file; the model's own series is selected from it.
     #[arg(long)]
     pub data: PathBuf,
-    /// For global models: the store of the series to forecast.
+    /// For global models: the store of the series to forecast; with
+    /// --each: only this store.
     #[arg(long)]
     pub store: Option<String>,
-    /// For global models: the product of the series to forecast.
+    /// For global models: the product of the series to forecast; with
+    /// --each: only this product.
     #[arg(long)]
     pub product: Option<String>,
+    /// Every product, store or (store, product) series of --data, each
+    /// with its own newest model, into one table.
+    #[arg(long, value_enum, conflicts_with = "model")]
+    pub each: Option<Each>,
+    /// With --each: which model of each series.
+    #[arg(long = "type", value_enum, default_value = "best", requires = "each")]
+    pub pick: Pick,
 }
 
-impl From<ModelSeriesArgs> for ForecastOptions {
-    fn from(a: ModelSeriesArgs) -> Self {
-        ForecastOptions {
-            model: a.model,
-            data: a.data,
-            store: a.store,
-            product: a.product,
+/// One model, or every selected series' model.
+pub enum Target {
+    One(ForecastOptions),
+    Each(EachOptions),
+}
+
+impl ModelSeriesArgs {
+    pub fn target(self) -> Target {
+        match (self.each, self.model) {
+            (Some(each), _) => Target::Each(EachOptions {
+                data: self.data,
+                each,
+                product: self.product,
+                store: self.store,
+                pick: self.pick,
+            }),
+            (None, model) => Target::One(ForecastOptions {
+                // clap requires one of the two
+                model: model.unwrap_or_default(),
+                data: self.data,
+                store: self.store,
+                product: self.product,
+            }),
         }
     }
 }
@@ -46,7 +74,7 @@ pub struct PredictArgs {
     /// CSV of the forecast days' known columns (`date` and the columns the
     /// model's metadata lists under `known_future`, one row a day); without
     /// it they are taken as unchanged from recent weeks.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "each")]
     pub future: Option<PathBuf>,
 }
 

@@ -5,7 +5,9 @@
 mod forecast;
 mod train;
 
-pub use forecast::{BenchArgs, EvaluateArgs, ExportArgs, ModelSeriesArgs, PredictArgs, ServeArgs};
+pub use forecast::{
+    BenchArgs, EvaluateArgs, ExportArgs, ModelSeriesArgs, PredictArgs, ServeArgs, Target,
+};
 pub use train::{BacktestArgs, SelectionArgs, ShapeFlags, TrainArgs, TrainingFlags};
 
 use crate::commands::models::ListOptions;

@@ -1,7 +1,7 @@
 //! `shoptrain evaluate`: a rolling-origin backtest of a trained model on a
 //! data file, beside naive baselines.
 
-use super::predict::{open_model_and_series, ForecastOptions};
+use super::predict::{open_model_and_series, ForecastOptions, Target};
 use crate::backtest::head;
 use crate::baselines::{ets_with_quantiles, ETS, SEASONAL_NAIVE};
 use crate::output::{metrics_json, print_json, print_metrics_table, print_quantile_table};
@@ -12,8 +12,75 @@ use shoptrain_shared::metrics::{
 use std::path::Path;
 use std::time::Instant;
 
+/// A model's rolling-origin scores on one series beside the baselines.
+pub struct Evaluation {
+    pub prefix: String,
+    pub series: String,
+    pub windows: usize,
+    pub horizon: usize,
+    /// The model first, then the baselines.
+    pub metrics: Vec<(String, Metrics)>,
+    pub quantile_metrics: Vec<(String, QuantileMetrics)>,
+    pub ets_error: Option<String>,
+}
+
 pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Result<()> {
     let o = open_model_and_series(dir, opts)?;
+    let e = evaluate(o.target(), windows)?;
+    if json {
+        print_json(&e.to_json())
+    } else {
+        println!(
+            "rolling-origin backtest of {} on {}: {windows} windows x {} days",
+            e.prefix, e.series, e.horizon
+        );
+        print_metrics_table(&e.metrics_rows());
+        if !e.quantile_metrics.is_empty() {
+            println!();
+            let rows: Vec<(&str, QuantileMetrics)> = e
+                .quantile_metrics
+                .iter()
+                .map(|(n, m)| (n.as_str(), m.clone()))
+                .collect();
+            print_quantile_table(&rows);
+        }
+        if let Some(err) = &e.ets_error {
+            println!("{ETS}: no forecast: {err}");
+        }
+        Ok(())
+    }
+}
+
+impl Evaluation {
+    pub fn metrics_rows(&self) -> Vec<(&str, Metrics)> {
+        self.metrics
+            .iter()
+            .map(|(n, m)| (n.as_str(), m.clone()))
+            .collect()
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let quantiles: serde_json::Map<String, serde_json::Value> = self
+            .quantile_metrics
+            .iter()
+            .map(|(n, m)| (n.clone(), serde_json::to_value(m).unwrap_or_default()))
+            .collect();
+        serde_json::json!({
+            "model": self.prefix, "series": self.series, "windows": self.windows,
+            "horizon": self.horizon, "metrics": metrics_json(&self.metrics_rows()),
+            "quantile_metrics": quantiles, "ets_error": self.ets_error,
+        })
+    }
+
+    /// The named row's metrics (the model's prefix, or a baseline's name).
+    pub fn get(&self, name: &str) -> Option<&Metrics> {
+        self.metrics.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+}
+
+/// Forecasts the last `windows` blocks of `horizon` days of the opened
+/// series, each from the days before it, and scores them.
+pub fn evaluate(o: Target<'_>, windows: usize) -> Result<Evaluation> {
     let (w, h) = (o.forecaster.window(), o.forecaster.horizon());
     let t = o.series.dates.len();
     if windows == 0 {
@@ -38,7 +105,7 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
         let origin = first_origin + k * h;
         let f = o
             .forecaster
-            .predict(&head(&o.series, origin), Some(&o.series))?;
+            .predict(&head(o.series, origin), Some(o.series))?;
         model.extend(f.values);
         if let Some(q) = &f.quantiles {
             Quantiles::append(&mut model_q, q);
@@ -60,48 +127,42 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
     }
     let seconds = t0.elapsed().as_secs_f64();
     o.reg
-        .log_prediction(&o.prefix, "evaluate", &o.data.sha256, h, seconds)?;
-    let mut rows = vec![
-        (o.prefix.as_str(), Metrics::compute(&actual, &model, scale)),
-        (SEASONAL_NAIVE, Metrics::compute(&actual, &naive, scale)),
-        ("moving_average_7", Metrics::compute(&actual, &avg, scale)),
+        .log_prediction(o.prefix, "evaluate", &o.data.sha256, h, seconds)?;
+    let mut metrics = vec![
+        (
+            o.prefix.to_string(),
+            Metrics::compute(&actual, &model, scale),
+        ),
+        (
+            SEASONAL_NAIVE.to_string(),
+            Metrics::compute(&actual, &naive, scale),
+        ),
+        (
+            "moving_average_7".to_string(),
+            Metrics::compute(&actual, &avg, scale),
+        ),
     ];
-    let mut quantile_rows: Vec<(&str, QuantileMetrics)> = Vec::new();
     let score = |q: &Option<Quantiles>| {
         q.as_ref()
             .and_then(|q| QuantileMetrics::compute(&actual, q, scale))
     };
-    quantile_rows.extend(score(&model_q).map(|m| (o.prefix.as_str(), m)));
+    let mut quantile_metrics: Vec<(String, QuantileMetrics)> = Vec::new();
+    quantile_metrics.extend(score(&model_q).map(|m| (o.prefix.to_string(), m)));
     let ets_error = match &ets {
         Ok(f) => {
-            rows.push((ETS, Metrics::compute(&actual, f, scale)));
-            quantile_rows.extend(score(&ets_q).map(|m| (ETS, m)));
+            metrics.push((ETS.to_string(), Metrics::compute(&actual, f, scale)));
+            quantile_metrics.extend(score(&ets_q).map(|m| (ETS.to_string(), m)));
             None
         }
         Err(e) => Some(e.clone()),
     };
-    if json {
-        let quantiles: serde_json::Map<String, serde_json::Value> = quantile_rows
-            .iter()
-            .map(|(n, m)| (n.to_string(), serde_json::to_value(m).unwrap_or_default()))
-            .collect();
-        print_json(&serde_json::json!({
-            "series": o.series.label, "windows": windows, "horizon": h,
-            "metrics": metrics_json(&rows), "quantile_metrics": quantiles, "ets_error": ets_error,
-        }))
-    } else {
-        println!(
-            "rolling-origin backtest of {} on {}: {windows} windows x {h} days",
-            o.prefix, o.series.label
-        );
-        print_metrics_table(&rows);
-        if !quantile_rows.is_empty() {
-            println!();
-            print_quantile_table(&quantile_rows);
-        }
-        if let Some(e) = ets_error {
-            println!("{ETS}: no forecast: {e}");
-        }
-        Ok(())
-    }
+    Ok(Evaluation {
+        prefix: o.prefix.to_string(),
+        series: o.series.label.clone(),
+        windows,
+        horizon: h,
+        metrics,
+        quantile_metrics,
+        ets_error,
+    })
 }

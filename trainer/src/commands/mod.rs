@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod bench;
 pub mod data;
+pub mod each;
 pub mod evaluate;
 pub mod export;
 pub mod index;

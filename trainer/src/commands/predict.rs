@@ -70,6 +70,28 @@ pub struct Opened {
     pub series: Series,
 }
 
+impl Opened {
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            reg: &self.reg,
+            prefix: &self.prefix,
+            forecaster: &self.forecaster,
+            data: &self.data,
+            series: &self.series,
+        }
+    }
+}
+
+/// A model and its series, borrowed (one of many for `--each`).
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub reg: &'a Registry,
+    pub prefix: &'a str,
+    pub forecaster: &'a Forecaster,
+    pub data: &'a LoadedData,
+    pub series: &'a Series,
+}
+
 /// Resolves the model, loads its forecaster and finds its series.
 pub fn open_model_and_series(dir: &Path, opts: &ForecastOptions) -> Result<Opened> {
     let reg = Registry::open(dir)?;

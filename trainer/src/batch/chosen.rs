@@ -1,0 +1,81 @@
+//! Which trained model forecasts each series of a selection: the newest
+//! completed version of one type, or of the type with the best validation
+//! MASE (what `predict --each` and `evaluate --each` use).
+
+use crate::registry::{ListFilter, Registry};
+use anyhow::{bail, Result};
+use clap::ValueEnum;
+use shoptrain_shared::metadata::Status;
+use shoptrain_shared::naming::{ModelName, ModelType, Scope};
+use std::collections::HashMap;
+
+/// Which model of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Pick {
+    /// The type whose newest model has the lowest validation MASE.
+    Best,
+    Mlstm,
+    Transformer,
+    Kan,
+}
+
+impl Pick {
+    fn types(self) -> Vec<ModelType> {
+        match self {
+            Pick::Best => ModelType::ALL.to_vec(),
+            Pick::Mlstm => vec![ModelType::Mlstm],
+            Pick::Transformer => vec![ModelType::Transformer],
+            Pick::Kan => vec![ModelType::Kan],
+        }
+    }
+}
+
+/// The model prefix for each scope, in the scopes' order. Fails, naming
+/// every series without one, before anything is forecast.
+pub fn chosen_models(reg: &Registry, scopes: &[Scope], pick: Pick) -> Result<Vec<String>> {
+    let filter = ListFilter {
+        status: Some(Status::Completed),
+        ..ListFilter::default()
+    };
+    // rows come by identifier, then version: the last one seen is the newest
+    let mut newest: HashMap<String, (String, f64)> = HashMap::new();
+    for row in reg.list(&filter)? {
+        let mase = row
+            .metrics
+            .as_ref()
+            .and_then(|m| m.get("mase"))
+            .and_then(|v| v.as_f64())
+            .unwrap_or(f64::INFINITY);
+        newest.insert(row.model_identifier, (row.prefix, mase));
+    }
+    let mut chosen = Vec::with_capacity(scopes.len());
+    let mut missing = Vec::new();
+    for scope in scopes {
+        let best = pick
+            .types()
+            .into_iter()
+            .filter_map(|t| newest.get(&ModelName::new(scope.clone(), t).identifier()))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((prefix, _)) => chosen.push(prefix.clone()),
+            None => missing.push(scope.token()?),
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "no completed {}model for {} of the {} selected series ({}); train them first, e.g. `shoptrain train --each ...`",
+            match pick {
+                Pick::Best => String::new(),
+                one => format!("{one:?} ").to_lowercase(),
+            },
+            missing.len(),
+            scopes.len(),
+            if missing.len() > 10 {
+                format!("{}, …", missing[..10].join(", "))
+            } else {
+                missing.join(", ")
+            }
+        );
+    }
+    Ok(chosen)
+}
