@@ -79,6 +79,17 @@ pub fn train_all(
     device: &(Device, String),
 ) -> Result<Journal> {
     let series = unfinished_series(&journal.tasks);
+    let jobs = jobs.clamp(1, series.len().max(1));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (cores / jobs).max(1);
+    // candle splits each matrix product into RAYON_NUM_THREADS parts
+    // (default: every core) whatever the pool it runs in; split for cores
+    // the worker does not have, a product runs its parts one after another
+    // and a 2-job batch took twice as long (BENCHMARKS.md, train --each).
+    // Set once, before any worker thread starts; a value the user set wins.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+    }
     let todo = journal.unfinished() as u64;
     let shared = Shared {
         dir,
@@ -96,9 +107,6 @@ pub fn train_all(
             opts.quiet,
         ),
     };
-    let jobs = jobs.clamp(1, series.len().max(1));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = (cores / jobs).max(1);
     let next = AtomicUsize::new(0);
     let results: Vec<Result<()>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..jobs)
