@@ -89,6 +89,28 @@ impl Journal {
         Ok(Some(journal))
     }
 
+    /// Holds batch `id` for this process until the returned file is
+    /// dropped: two workers given the same shard would otherwise both train
+    /// it and overwrite each other's journal.
+    pub fn lock(models: &Path, id: &str) -> Result<std::fs::File> {
+        let path = models.join("batches").join(format!("{id}.lock"));
+        std::fs::create_dir_all(models.join("batches"))
+            .with_context(|| format!("cannot create {}", models.join("batches").display()))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        if fs2::FileExt::try_lock_exclusive(&file).is_err() {
+            bail!(
+                "batch {id} is being trained by another shoptrain process ({} is locked); wait for it, or give each worker its own --shard",
+                path.display()
+            );
+        }
+        Ok(file)
+    }
+
     pub fn save(&self) -> Result<()> {
         write_atomic(&self.path, &serde_json::to_vec_pretty(self)?)
     }
@@ -135,6 +157,11 @@ mod tests {
         let back = Journal::read(dir.path(), "abc").unwrap().unwrap();
         assert_eq!(back.unfinished(), 1);
         assert_eq!(back.tasks[1].state, TaskState::Running);
+        let held = Journal::lock(dir.path(), "abc").unwrap();
+        let err = Journal::lock(dir.path(), "abc").unwrap_err().to_string();
+        assert!(err.contains("another shoptrain process"), "{err}");
+        drop(held);
+        Journal::lock(dir.path(), "abc").unwrap();
         std::fs::copy(journal.path(), Journal::path_for(dir.path(), "other")).unwrap();
         let err = Journal::read(dir.path(), "other").unwrap_err().to_string();
         assert!(err.contains("holds batch abc"), "{err}");

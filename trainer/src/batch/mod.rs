@@ -61,6 +61,7 @@ pub fn run(
     )?);
     let id = batch_id(data, plan, opts);
     let reg = Registry::open(dir)?;
+    let _held = Journal::lock(reg.dir(), &id)?;
     let mut journal = match Journal::read(reg.dir(), &id)? {
         Some(old) if plan.resume => old,
         Some(old) if old.unfinished() > 0 => bail!(
@@ -71,7 +72,7 @@ pub fn run(
         ),
         _ => Journal::new(reg.dir(), id.clone(), describe(plan), tasks(&scopes, plan)?),
     };
-    workers::settle_interrupted(&reg, &mut journal.tasks)?;
+    workers::settle_interrupted(&reg, &mut journal.tasks);
     journal.save()?;
     drop(reg);
     let journal = workers::train_all(dir, data, journal, plan.jobs, opts, device)?;

@@ -23,7 +23,7 @@ use std::time::Instant;
 /// epoch checkpoint is resumed from it; one cut short before any checkpoint
 /// is trained afresh (its interrupted version stays, marked so); failed
 /// tasks are tried again.
-pub fn settle_interrupted(reg: &Registry, tasks: &mut [Task]) -> Result<()> {
+pub fn settle_interrupted(reg: &Registry, tasks: &mut [Task]) {
     for task in tasks.iter_mut() {
         match (&task.state, task.prefix.clone()) {
             (TaskState::Running, Some(prefix)) => {
@@ -46,7 +46,6 @@ pub fn settle_interrupted(reg: &Registry, tasks: &mut [Task]) -> Result<()> {
             _ => {}
         }
     }
-    Ok(())
 }
 
 /// What every worker shares.
