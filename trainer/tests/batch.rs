@@ -125,6 +125,14 @@ fn each_product_trains_every_product_once_and_four_shards_train_the_same_set() {
         );
         verify_clean(d);
     }
+    // the index rebuilt from the workers' files alone lists the same models
+    std::fs::remove_file(sharded.models().join("models.db")).unwrap();
+    sharded.cmd().args(["index", "rebuild"]).ok();
+    assert_eq!(
+        completed(&sharded).keys().collect::<Vec<_>>(),
+        completed(&dir).keys().collect::<Vec<_>>()
+    );
+    verify_clean(&sharded);
 }
 
 /// `predict --each`: one CSV, 7 days of every product, each from its own
