@@ -26,7 +26,11 @@ pub fn select_device(choice: DeviceChoice) -> Result<(Device, String)> {
 fn cuda() -> Result<(Device, String)> {
     match Device::new_cuda(0) {
         Ok(d) => Ok((d, "cuda:0".into())),
-        Err(e) => bail!("--device cuda: no CUDA device answered ({e}); use --device cpu"),
+        // candle's error text carries a backtrace after its first line
+        Err(e) => bail!(
+            "--device cuda: no CUDA GPU found (the driver answered {}); use --device cpu",
+            e.to_string().lines().next().unwrap_or_default().trim()
+        ),
     }
 }
 
