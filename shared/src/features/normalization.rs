@@ -154,7 +154,6 @@ mod tests {
         assert!((sb.denormalize(b[3]) - big[3][0]).abs() < 1e-2);
     }
 
-    #[cfg(feature = "clap")]
     #[test]
     fn spread_is_the_std_held_up_by_the_floor() {
         let calm = Scale {
@@ -166,6 +165,7 @@ mod tests {
         assert_eq!(calm.spread(Some(2.0)), 4.0);
     }
 
+    #[cfg(feature = "clap")]
     #[test]
     fn clap_values_are_the_cli_words() {
         use clap::ValueEnum;
