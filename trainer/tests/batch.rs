@@ -330,7 +330,7 @@ fn batch_flags_are_checked() {
         (vec!["--shard", "4/4"], "0 <= I < N"),
         (vec!["--shard", "two"], "--shard"),
         (vec!["--jobs", "0"], "--jobs must be at least 1"),
-        (vec!["--product", "P999"], "\"P999\" is not in the data"),
+        (vec!["--product", "P999"], "unknown product \"P999\""),
     ] {
         let err = each_product(&dir, &data).args(&args).fails();
         assert!(err.contains(why), "{args:?}: {err}");

@@ -103,7 +103,9 @@ impl Dataset {
         set.into_iter().map(str::to_string).collect()
     }
 
-    fn require(&self, what: &'static str, id: &str) -> Result<(), FeatureError> {
+    /// Fails naming `id` and some known ones when no row has it; `what` is
+    /// `"store"` or `"product"`.
+    pub fn require(&self, what: &'static str, id: &str) -> Result<(), FeatureError> {
         let known = if what == "store" {
             self.stores()
         } else {

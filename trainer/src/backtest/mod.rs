@@ -9,6 +9,7 @@ mod score;
 pub use score::{MeanScore, Score};
 
 use crate::baselines::{ets_with_quantiles, naive_forecast, ETS, SEASONAL_NAIVE};
+use crate::batch::{select_series, Each};
 use crate::data::LoadedData;
 use crate::registry::Registry;
 use crate::training::{prepare, train_new, Prepared, Start, TrainOptions};
@@ -65,22 +66,12 @@ pub struct BacktestReport {
 /// Every (store, product) series of a file, and their total where one
 /// scope sums them all (one store, or one product).
 pub fn every_series(data: &LoadedData) -> Result<Vec<Scope>> {
-    let mut pairs: Vec<(String, String)> = data
-        .dataset
-        .rows
-        .iter()
-        .map(|r| (r.store.clone(), r.product.clone()))
-        .collect();
-    pairs.sort();
-    pairs.dedup();
-    let mut scopes = pairs
-        .iter()
-        .map(|(s, p)| Scope::product(p, Some(s)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut scopes = select_series(&data.dataset, Each::Series, None, None)?;
+    let pairs = scopes.len();
     let (stores, products) = (data.dataset.stores(), data.dataset.products());
-    if pairs.len() > 1 && stores.len() == 1 {
+    if pairs > 1 && stores.len() == 1 {
         scopes.push(Scope::store(&stores[0], None)?);
-    } else if pairs.len() > 1 && products.len() == 1 {
+    } else if pairs > 1 && products.len() == 1 {
         scopes.push(Scope::product(&products[0], None)?);
     }
     Ok(scopes)

@@ -11,6 +11,7 @@ mod workers;
 pub use chosen::{chosen_models, Pick};
 pub use journal::{Journal, Task, TaskState};
 pub use selection::{select_series, Each, Shard};
+pub use workers::cores;
 
 use crate::data::LoadedData;
 use crate::registry::Registry;

@@ -32,18 +32,11 @@ pub fn select_series(
         product.filter(|p| *p != "all"),
         store.filter(|s| *s != "all"),
     );
-    for (what, id, known) in [
-        ("product", product, data.products()),
-        ("store", store, data.stores()),
-    ] {
-        if let Some(id) = id {
-            if !known.iter().any(|k| k == id) {
-                bail!(
-                    "--{what} {id:?} is not in the data; it has {}",
-                    known.join(", ")
-                );
-            }
-        }
+    if let Some(p) = product {
+        data.require("product", p)?;
+    }
+    if let Some(s) = store {
+        data.require("store", s)?;
     }
     let scopes: Vec<Scope> = match each {
         Each::Product => data

@@ -48,6 +48,11 @@ pub fn settle_interrupted(reg: &Registry, tasks: &mut [Task]) {
     }
 }
 
+/// The cores this process may use: `--jobs`'s default.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// What every worker shares.
 struct Shared<'a> {
     dir: &'a Path,
@@ -79,8 +84,7 @@ pub fn train_all(
 ) -> Result<Journal> {
     let series = unfinished_series(&journal.tasks);
     let jobs = jobs.clamp(1, series.len().max(1));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = (cores / jobs).max(1);
+    let threads = (cores() / jobs).max(1);
     // candle splits each matrix product into RAYON_NUM_THREADS parts
     // (default: every core) whatever the pool it runs in; split for cores
     // the worker does not have, a product runs its parts one after another

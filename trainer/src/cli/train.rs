@@ -2,7 +2,7 @@
 
 use super::{check_batch_size, ModelChoice};
 use crate::backtest::Refit;
-use crate::batch::{BatchPlan, Each, Shard};
+use crate::batch::{cores, BatchPlan, Each, Shard};
 use crate::commands::backtest::BacktestRequest;
 use crate::commands::train::{TrainRequest, TrainStart};
 use crate::device::DeviceChoice;
@@ -213,9 +213,7 @@ impl TrainArgs {
                 store: self.selection.store,
                 types: self.model.types(),
                 shard: self.shard.unwrap_or(Shard::WHOLE),
-                jobs: self
-                    .jobs
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                jobs: self.jobs.unwrap_or_else(cores),
                 resume: self.resume_batch,
             }),
             (Some(prefix), _, None) => TrainStart::Resume(prefix),
