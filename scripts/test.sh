@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command: formatting, lints, every cargo test, the
-# wasm32 builds, then Node and headless-Chromium tests of the browser runtime.
+# wasm32 builds, the npm package, then Node and headless-Chromium tests of the
+# browser runtime (a fresh Vite 7 project installs the package from npm's registry).
 # Installs what a fresh Debian machine lacks (wasm32 target, pinned
 # wasm-bindgen-cli, Debian chromium, npm playwright-core).
 set -euo pipefail
@@ -45,8 +46,13 @@ export SHOPTRAIN_MODELS_DIR="$work/models"
 rm -rf web-demo/models
 "$SHOPTRAIN_BIN" export product_P001_all_mlstm_v1 product_P001_all_transformer_v1 product_P001_all_kan_v1 global_all_kan_v1 --out web-demo/models
 
-step "node tests (wasm parity and bundle errors)"
-(cd web-demo && node --test tests/)
+step "npm package"
+SKIP_WASM=1 scripts/build-npm.sh
+export SHOPTRAIN_NPM_TGZ="$PWD/$(ls target/npm/shoptrain-forecast-*.tgz)"
+
+step "node and Chromium tests (wasm parity, JS API, demo, widget across origins, Vite)"
+# one file at a time: each starts its own servers and Chromium on two cores
+(cd web-demo && node --test --test-concurrency=1 tests/)
 
 step "wasm bench script runs (no timing asserted: numbers belong in benchmarks)"
 node web-demo/bench.mjs 3

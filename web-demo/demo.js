@@ -1,79 +1,147 @@
-// The demo page: pick an exported model, edit or upload history, forecast in wasm.
-import { loadModel, forecast, csvToRows } from './runtime.js';
+// The demo page: pick an exported model, edit or upload history, forecast in
+// wasm. The chart reads the history through the runtime's own CSV parser, so
+// what is drawn is what was forecast.
+import { loadForecaster, parseHistory } from './runtime.js';
 import { renderChart, bandOf, describeBand } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
 const COLORS = { mlstm: '#1c7ed6', transformer: '#d9480f', kan: '#2b8a3e' };
-const cache = new Map();
+const RECENT_DAYS = 56;
 let manifest;
+let shown = null; // the last results drawn: {history, results}
+let edited = false; // the textarea holds the user's text, not a sample
+
+const selected = () => manifest.models.find((m) => m.prefix === $('model').value);
+const modelOf = (entry) => loadForecaster(`models/${entry.prefix}`);
+const label = (r) => `${r.type} v${r.prefix.split('_v').at(-1)}`;
+
+/** Nothing of an earlier forecast may stay on screen under an error. */
+function clearResults() {
+  shown = null;
+  $('chart').replaceChildren();
+  $('result').querySelector('thead').replaceChildren();
+  $('result').querySelector('tbody').replaceChildren();
+  $('metrics').querySelector('thead').replaceChildren();
+  $('metrics').querySelector('tbody').replaceChildren();
+  $('band-summary').textContent = '';
+  $('latency').textContent = '';
+  $('download').disabled = true;
+  delete $('result').dataset.results;
+}
 
 function showError(e) {
+  clearResults();
   $('error').hidden = false;
   $('error').textContent = String(e?.message ?? e);
+  document.body.dataset.state = 'error';
 }
 
-async function model(entry) {
-  if (!cache.has(entry.prefix)) cache.set(entry.prefix, await loadModel(`models/${entry.prefix}`));
-  return cache.get(entry.prefix);
-}
-
-function selected() {
-  return manifest.models.find((m) => m.prefix === $('model').value);
-}
-
-function show(results) {
-  const rows = csvToRows($('history').value);
-  const history = { dates: rows.map((r) => r.date), values: rows.map((r) => r.sales) };
+function drawChart() {
+  if (!shown) return;
+  const { history, results, title } = shown;
+  const all = $('view').getAttribute('aria-pressed') === 'true';
   $('chart').replaceChildren(renderChart({
-    title: `${selected().series}: history and ${results[0].dates.length}-day forecast`,
-    history,
-    forecasts: results.map((r) => ({ label: r.label, dates: r.dates, values: r.values, color: COLORS[r.type] ?? '#333', band: bandOf(r.quantiles) })),
+    title,
+    history: { dates: history.dates, values: history.columns.sales },
+    forecasts: results.map((r) => ({ label: label(r), dates: r.dates, values: r.values, color: COLORS[r.type] ?? '#333', band: bandOf(r.quantiles) })),
+    width: $('chart').clientWidth || 640,
+    days: all ? 0 : RECENT_DAYS,
   }));
-  const table = $('result');
-  // each model's point forecast, and its interval when it has one
-  const cell = (r, i) => {
-    const band = bandOf(r.quantiles);
-    return `<td>${r.values[i].toFixed(2)}${band ? ` <small>(${band.lower[i].toFixed(1)}–${band.upper[i].toFixed(1)})</small>` : ''}</td>`;
+}
+
+function fillTable(table, head, rows) {
+  const tr = (cells, tag) => {
+    const row = document.createElement('tr');
+    for (const c of cells) {
+      const cell = document.createElement(tag);
+      cell.textContent = c;
+      row.append(cell);
+    }
+    return row;
   };
-  const header = (r) => {
-    const band = bandOf(r.quantiles);
-    return `<th>${r.label}${band ? ` <small>(${band.name})</small>` : ''}</th>`;
-  };
-  table.querySelector('thead').innerHTML = `<tr><th>date</th>${results.map(header).join('')}</tr>`;
-  table.querySelector('tbody').replaceChildren(...results[0].dates.map((d, i) => {
-    const tr = document.createElement('tr');
-    tr.innerHTML = `<td>${d}</td>${results.map((r) => cell(r, i)).join('')}`;
-    return tr;
-  }));
+  table.querySelector('thead').replaceChildren(tr(head, 'th'));
+  table.querySelector('tbody').replaceChildren(...rows.map((r) => tr(r, 'td')));
+}
+
+function show(history, results, title) {
+  shown = { history, results, title };
+  drawChart();
+  fillTable($('result'), ['date', ...results.map((r) => (bandOf(r.quantiles) ? `${label(r)} (${bandOf(r.quantiles).name})` : label(r)))],
+    results[0].dates.map((d, i) => [d, ...results.map((r) => {
+      const band = bandOf(r.quantiles);
+      return `${r.values[i].toFixed(2)}${band ? ` (${band.lower[i].toFixed(1)}–${band.upper[i].toFixed(1)})` : ''}`;
+    })]));
+  // validation MASE (below 1 beats the naive forecast the score is scaled by) beside each baseline
+  const baselineNames = [...new Set(results.flatMap((r) => Object.keys(r.baselines ?? {})))].sort();
+  fillTable($('metrics'), ['model', 'MASE', 'MAE', 'P10–P90 coverage', ...baselineNames.map((b) => `${b.replaceAll('_', ' ')} MASE`)],
+    results.map((r) => [label(r), num(r.metrics?.mase), num(r.metrics?.mae),
+      r.coverage === undefined ? '–' : `${Math.round(r.coverage * 100)}%`,
+      ...baselineNames.map((b) => num(r.baselines?.[b]?.mase))]));
   $('band-summary').textContent = results
-    .map((r) => bandOf(r.quantiles) && describeBand(r.label, bandOf(r.quantiles)))
+    .map((r) => bandOf(r.quantiles) && describeBand(label(r), bandOf(r.quantiles)))
     .filter(Boolean)
     .join(' ');
-  table.dataset.results = JSON.stringify(Object.fromEntries(results.map((r) => [r.prefix, r.values])));
-  $('latency').textContent = results.map((r) => `${r.label}: ${r.ms.toFixed(1)} ms`).join(' · ');
+  $('result').dataset.results = JSON.stringify(Object.fromEntries(results.map((r) => [r.prefix, r.values])));
+  $('latency').textContent = results.map((r) => `${label(r)}: ${r.ms.toFixed(1)} ms`).join(' · ');
+  $('download').disabled = false;
 }
+
+const num = (v) => (typeof v === 'number' ? v.toFixed(3) : '–');
 
 async function run(entries) {
   $('error').hidden = true;
+  document.body.dataset.state = 'running';
   try {
+    const csv = $('history').value;
+    // one parser: a history the runtime refuses is refused before anything is drawn
+    const history = await parseHistory(csv);
     const results = [];
     for (const entry of entries) {
-      const m = await model(entry);
-      const out = forecast(m, $('history').value);
-      results.push({ ...out, prefix: entry.prefix, type: entry.model_type, label: `${entry.model_type} (${entry.prefix})` });
+      const m = await modelOf(entry);
+      const out = m.predict(csv);
+      results.push({ ...out, prefix: entry.prefix, type: entry.model_type, metrics: m.metrics, baselines: m.baselines, coverage: m.metadata.quantile_metrics?.coverage });
     }
-    show(results);
+    const first = await modelOf(entries[0]);
+    show(history, results, `${first.title}: ${results[0].dates.length}-day forecast`);
     document.body.dataset.state = 'done';
   } catch (e) {
     showError(e);
-    document.body.dataset.state = 'error';
   }
 }
 
-function onModelChange() {
+/** The forecast as CSV: one row per day and model, with the interval. */
+function downloadCsv() {
+  if (!shown) return;
+  const lines = ['date,model,forecast,p10,p90'];
+  for (const r of shown.results) {
+    const band = bandOf(r.quantiles);
+    r.dates.forEach((d, i) => lines.push([d, r.prefix, r.values[i], band?.lower[i] ?? '', band?.upper[i] ?? ''].join(',')));
+  }
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' }));
+  a.download = `forecast_${shown.results.map((r) => r.prefix).join('+')}.csv`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 0);
+}
+
+async function describeModel(entry) {
+  const m = await modelOf(entry);
+  $('inputs').textContent = ['date', ...m.inputColumns].join(', ');
+  $('derived').textContent = m.calendarFeatures.join(', ') || 'none';
+}
+
+/** A new model keeps the user's edited history unless it cannot read it and the user agrees to replace it. */
+async function onModelChange() {
   const entry = selected();
-  $('model-info').textContent = `${entry.model_type}, window ${entry.window}, horizon ${entry.horizon}, features: ${entry.features.join(', ')}`;
+  await describeModel(entry);
+  if (edited) {
+    const m = await modelOf(entry);
+    const header = $('history').value.split(/\r?\n/, 1)[0].split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+    const fits = m.inputColumns.every((c) => header.includes(c));
+    if (fits || !window.confirm(`Your history lacks columns ${entry.prefix} reads (${m.inputColumns.filter((c) => !header.includes(c)).join(', ')}). Replace it with this model's sample?`)) return;
+  }
   $('history').value = entry.sample_history_csv;
+  edited = false;
 }
 
 async function main() {
@@ -81,17 +149,32 @@ async function main() {
     const res = await fetch('models/index.json');
     if (!res.ok) throw new Error(`no exported models at models/index.json (HTTP ${res.status}); run shoptrain export`);
     manifest = await res.json();
-    $('model').replaceChildren(...manifest.models.map((m) => new Option(`${m.prefix} (${m.model_type})`, m.prefix)));
-    $('model').addEventListener('change', onModelChange);
+    $('model').replaceChildren(...manifest.models.map((m) => new Option(`${m.series} — ${m.model_type} v${m.prefix.split('_v').at(-1)}`, m.prefix)));
+    $('model').addEventListener('change', () => onModelChange().then(() => run([selected()]), showError));
+    $('history').addEventListener('input', () => { edited = true; });
     $('run').addEventListener('click', () => run([selected()]));
     $('compare').addEventListener('click', () => run(manifest.models.filter((m) => m.series === selected().series)));
+    $('sample').addEventListener('click', () => { $('history').value = selected().sample_history_csv; edited = false; run([selected()]); });
+    $('view').addEventListener('click', () => {
+      const all = $('view').getAttribute('aria-pressed') !== 'true';
+      $('view').setAttribute('aria-pressed', String(all));
+      $('view').textContent = all ? `Show the last ${RECENT_DAYS / 7} weeks` : 'Show the whole history';
+      drawChart();
+    });
+    $('download').addEventListener('click', downloadCsv);
     $('upload').addEventListener('change', async (ev) => {
       const file = ev.target.files[0];
       if (!file) return;
       $('history').value = await file.text();
+      edited = true;
       run([selected()]);
     });
-    onModelChange();
+    let width = 0;
+    new ResizeObserver(() => {
+      if ($('chart').clientWidth !== width) { width = $('chart').clientWidth; drawChart(); }
+    }).observe($('chart'));
+    await describeModel(selected());
+    $('history').value = selected().sample_history_csv;
     await run([selected()]);
   } catch (e) {
     showError(e);

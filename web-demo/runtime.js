@@ -1,58 +1,159 @@
-// Loading the wasm runtime and exported models; shared by the demo page and
-// the <sales-forecast> widget. All maths runs in wasm (shoptrain-shared).
-import init, { Forecaster } from './pkg/shoptrain_runtime_wasm.js';
+// shoptrain-forecast: exported shoptrain models forecasting in the browser
+// (or Node). A thin layer over the wasm runtime (runtime-wasm/): loading,
+// one download per model URL, JS values in and plain objects out. All
+// parsing and maths runs in wasm, so every page reads CSV alike.
+import init, { Forecaster as WasmForecaster, parseHistory as wasmParseHistory } from './pkg/shoptrain_runtime_wasm.js';
 
 let ready = null;
-/** Initialises the wasm module once per page. */
-export function loadRuntime(wasmUrl = new URL('./pkg/shoptrain_runtime_wasm_bg.wasm', import.meta.url)) {
-  ready ??= init({ module_or_path: wasmUrl });
+
+/**
+ * Initialises the wasm module once per page; `loadForecaster` calls it. Give
+ * the wasm's URL or bytes to load it from elsewhere than beside this file.
+ */
+export function initRuntime(wasm) {
+  ready ??= init({ module_or_path: wasm ?? new URL('./pkg/shoptrain_runtime_wasm_bg.wasm', import.meta.url) });
   return ready;
 }
 
 /** fetch() that turns an HTTP error status into an Error naming what failed to load. */
 export async function fetchOk(url, kind) {
-  const res = await fetch(url);
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`cannot load ${kind} from ${url}: ${e.message} (offline, or the server does not allow this page's origin: shoptrain serve --allow-origin)`);
+  }
   if (!res.ok) throw new Error(`cannot load ${kind} from ${url}: HTTP ${res.status}`);
   return res;
 }
 
+const loads = new Map();
+
 /**
- * Loads an exported model from its URL prefix, e.g.
- * `models/product_P001_all_kan_v1` (reads `_model.safetensors` and `_metadata.json`).
+ * Loads an exported model. `source` is its URL prefix (e.g.
+ * `https://host/models/product_P001_all_kan_v1`, which reads
+ * `_model.safetensors` and `_metadata.json` beside it) or
+ * `{weights, metadata}` (bytes and JSON text or object). A URL is
+ * downloaded once per page: every call with it shares one Forecaster.
  */
-export async function loadModel(prefixUrl) {
-  await loadRuntime();
+export function loadForecaster(source, { base } = {}) {
+  if (typeof source === 'string' || source instanceof URL) {
+    const url = new URL(String(source), base ?? globalThis.document?.baseURI ?? import.meta.url).href
+      .replace(/_(model\.safetensors|metadata\.json)$/, '');
+    if (!loads.has(url)) {
+      const loading = fetchModel(url);
+      loads.set(url, loading);
+      // a failed download may be retried (the server may come back)
+      loading.catch(() => loads.delete(url));
+    }
+    return loads.get(url);
+  }
+  if (!source || !source.weights || !source.metadata) {
+    return Promise.reject(new TypeError('loadForecaster takes a model URL prefix or {weights, metadata}'));
+  }
+  return initRuntime().then(() => new Forecaster(source.weights, source.metadata));
+}
+
+async function fetchModel(prefix) {
   const [weights, metadata] = await Promise.all([
-    fetchOk(`${prefixUrl}_model.safetensors`, 'weights').then((r) => r.arrayBuffer()),
-    fetchOk(`${prefixUrl}_metadata.json`, 'metadata').then((r) => r.text()),
+    fetchOk(`${prefix}_model.safetensors`, 'model weights').then((r) => r.arrayBuffer()),
+    fetchOk(`${prefix}_metadata.json`, 'model metadata').then((r) => r.text()),
+    initRuntime(),
   ]);
-  return new Forecaster(new Uint8Array(weights), metadata);
+  return new Forecaster(weights, metadata);
 }
 
-/** Turns an array of row objects ({date, sales, ...}) into CSV text. */
-export function rowsToCsv(rows) {
-  if (!Array.isArray(rows) || rows.length === 0) throw new Error('history is empty');
-  const cols = Object.keys(rows[0]);
+/** A loaded model. */
+export class Forecaster {
+  #wasm;
+
+  /** Weights (ArrayBuffer or Uint8Array) and metadata (JSON text or object); call `initRuntime()` first. */
+  constructor(weights, metadata) {
+    const text = typeof metadata === 'string' ? metadata : JSON.stringify(metadata);
+    this.#wasm = new WasmForecaster(weights instanceof Uint8Array ? weights : new Uint8Array(weights), text);
+    /** The model's metadata file, parsed: metrics, baselines, training. */
+    this.metadata = JSON.parse(text);
+  }
+
+  get prefix() { return this.#wasm.prefix; }
+  get modelType() { return this.#wasm.modelType; }
+  /** What is forecast, in words: "product P001 at all stores". */
+  get series() { return this.#wasm.series; }
+  /** A title for people: "Product P001 at all stores". */
+  get title() { const s = this.series; return s.charAt(0).toUpperCase() + s.slice(1); }
+  /** Days of history the model reads, and days it forecasts. */
+  get window() { return this.#wasm.window; }
+  get horizon() { return this.#wasm.horizon; }
+  /** Quantile levels forecast, e.g. [0.1, 0.5, 0.9]; [] for a point-forecast model. */
+  get quantiles() { return [...this.#wasm.quantiles]; }
+  /** Columns a history must give (besides `date`), `sales` first. */
+  get inputColumns() { return this.#wasm.inputColumns; }
+  /** Features derived from the dates; never given by the user. */
+  get calendarFeatures() { return this.#wasm.calendarFeatures; }
+  /** Every input feature in the model's order. */
+  get featureNames() { return this.#wasm.featureNames; }
+  /** Columns read for the forecast days too (`options.future`). */
+  get knownFuture() { return this.#wasm.knownFuture; }
+  /** Validation metrics ({mase, mae, ...}) and the baselines' on the same days. */
+  get metrics() { return this.metadata.metrics ?? null; }
+  get baselines() { return this.metadata.baselines ?? null; }
+
+  /**
+   * Forecasts the `horizon` days after the history's last date. `history`
+   * is CSV text or an array of rows ({date: Date | 'YYYY-MM-DD', sales, ...});
+   * `options.future` the forecast days' `knownFuture` columns (same forms);
+   * `options.store` / `options.product` pick one series of a long CSV.
+   * Throws an Error naming the line and column of bad input.
+   */
+  predict(history, { future, store, product } = {}) {
+    const t0 = globalThis.performance?.now() ?? Date.now();
+    const out = JSON.parse(this.#wasm.predictCsv(toCsv(history), future === undefined ? undefined : toCsv(future), store, product));
+    const ms = (globalThis.performance?.now() ?? Date.now()) - t0;
+    const q = out.quantiles;
+    const interval = q && q.levels.length >= 2
+      ? { levels: [q.levels[0], q.levels.at(-1)], lower: q.values[0], upper: q.values.at(-1) }
+      : null;
+    return { dates: out.dates, values: out.values, quantiles: q, interval, ms };
+  }
+
+  /** Frees the wasm memory holding the weights; the object is unusable after. */
+  free() { this.#wasm.free(); }
+}
+
+/**
+ * Reads history exactly as `predict` does: {dates, columns: {name: number[]}}.
+ * Throws the same errors (bad dates, non-numeric or negative sales).
+ */
+export async function parseHistory(history, { store, product } = {}) {
+  await initRuntime();
+  return JSON.parse(wasmParseHistory(toCsv(history), store, product));
+}
+
+/** A Date as YYYY-MM-DD: midnight UTC (what `new Date('2024-05-01')` gives) by its UTC day, other times by the local day. */
+export function formatDate(d) {
+  const utcMidnight = d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0;
+  const [y, m, day] = utcMidnight
+    ? [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()]
+    : [d.getFullYear(), d.getMonth() + 1, d.getDate()];
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+function cell(v) {
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) throw new Error('history has an invalid Date');
+    return formatDate(v);
+  }
+  const s = String(v ?? '');
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** CSV text as is; an array of row objects as CSV with the first row's keys as header. */
+export function toCsv(history) {
+  if (typeof history === 'string') return history;
+  if (!Array.isArray(history) || history.length === 0) {
+    throw new Error('history is empty: give CSV text or an array of {date, sales, ...} rows');
+  }
+  const cols = Object.keys(history[0]);
   if (!cols.includes('date')) throw new Error("history rows need a 'date' field");
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => r[c]).join(','))].join('\n');
+  return [cols.map(cell).join(','), ...history.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n');
 }
-
-/** Parses simple CSV text into row objects (numbers where numeric). */
-export function csvToRows(text) {
-  const lines = text.trim().split(/\r?\n/);
-  const head = lines[0].split(',').map((s) => s.trim());
-  return lines.slice(1).map((line) => {
-    const cells = line.split(',');
-    return Object.fromEntries(head.map((h, i) => [h, h === 'date' ? cells[i]?.trim() : Number(cells[i])]));
-  });
-}
-
-/** Forecast from history (CSV text or row objects): {dates, values, ms}. */
-export function forecast(model, history) {
-  const csv = typeof history === 'string' ? history : rowsToCsv(history);
-  const t0 = performance.now();
-  const out = JSON.parse(model.predictCsv(csv));
-  return { ...out, ms: performance.now() - t0 };
-}
-
-export { Forecaster };

@@ -2,7 +2,7 @@
 //! `shoptrain_shared::forecast`. JS values become Rust calls, Rust errors
 //! become JS `Error`s; all logic lives (and is tested) in `shared`.
 
-use shoptrain_shared::features::Series;
+use shoptrain_shared::features::{Series, SeriesPick, CALENDAR_FEATURES};
 use shoptrain_shared::forecast::Forecaster as SharedForecaster;
 use wasm_bindgen::prelude::*;
 
@@ -38,6 +38,17 @@ impl Forecaster {
         self.inner.meta.prefix.clone()
     }
 
+    /// The sales the model forecasts, in words ("product P001 at all
+    /// stores"; "every store and product" for a global model).
+    #[wasm_bindgen(getter)]
+    pub fn series(&self) -> String {
+        // the metadata was checked on load, so its name rebuilds
+        self.inner.meta.versioned_name().map_or_else(
+            |_| self.inner.meta.prefix.clone(),
+            |n| n.name.scope.describe(),
+        )
+    }
+
     #[wasm_bindgen(getter)]
     pub fn window(&self) -> usize {
         self.inner.window()
@@ -52,6 +63,31 @@ impl Forecaster {
     #[wasm_bindgen(getter, js_name = featureNames)]
     pub fn feature_names(&self) -> Vec<String> {
         self.inner.meta.features.clone()
+    }
+
+    /// The columns a history must give (its data columns, `sales` first);
+    /// the calendar features are derived from the dates.
+    #[wasm_bindgen(getter, js_name = inputColumns)]
+    pub fn input_columns(&self) -> Vec<String> {
+        self.inner
+            .meta
+            .features
+            .iter()
+            .filter(|f| !CALENDAR_FEATURES.contains(&f.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// The features computed from each date (day of week, month, weekend).
+    #[wasm_bindgen(getter, js_name = calendarFeatures)]
+    pub fn calendar_features(&self) -> Vec<String> {
+        self.inner
+            .meta
+            .features
+            .iter()
+            .filter(|f| CALENDAR_FEATURES.contains(&f.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// Data columns whose values for the forecast days the model reads
@@ -77,14 +113,51 @@ impl Forecaster {
     /// text (`values` is the point forecast, the median of the quantiles).
     /// `futureCsv` (optional) gives the forecast days' `knownFuture` columns,
     /// a `date` column and one row a day; without it they count as unchanged.
+    /// `store` / `product` pick one series of a long CSV (`store_id`,
+    /// `product_id` columns), as a global model needs.
     #[wasm_bindgen(js_name = predictCsv)]
     pub fn predict_csv(
         &self,
         history_csv: &str,
         future_csv: Option<String>,
+        store: Option<String>,
+        product: Option<String>,
     ) -> Result<String, JsError> {
-        predict_json(&self.inner, history_csv, future_csv.as_deref()).map_err(js_error)
+        let pick = SeriesPick {
+            store: store.as_deref(),
+            product: product.as_deref(),
+        };
+        predict_json(&self.inner, history_csv, future_csv.as_deref(), pick).map_err(js_error)
     }
+}
+
+/// Reads history CSV exactly as `predictCsv` does, for charts and tables:
+/// `{dates: string[], columns: {name: number[]}}` as JSON text, or the
+/// same error `predictCsv` would throw.
+#[wasm_bindgen(js_name = parseHistory)]
+pub fn parse_history(
+    history_csv: &str,
+    store: Option<String>,
+    product: Option<String>,
+) -> Result<String, JsError> {
+    let pick = SeriesPick {
+        store: store.as_deref(),
+        product: product.as_deref(),
+    };
+    history_json(history_csv, pick).map_err(js_error)
+}
+
+/// Native-testable core of `parseHistory`.
+pub fn history_json(history_csv: &str, pick: SeriesPick) -> Result<String, String> {
+    let s = Series::from_csv_picking(history_csv, pick).map_err(|e| e.to_string())?;
+    let dates: Vec<String> = s.dates.iter().map(|d| d.to_string()).collect();
+    let columns: serde_json::Map<String, serde_json::Value> = s
+        .columns
+        .iter()
+        .zip(&s.values)
+        .map(|(c, v)| (c.clone(), serde_json::json!(v)))
+        .collect();
+    Ok(serde_json::json!({ "dates": dates, "columns": columns }).to_string())
 }
 
 /// Native-testable core of `predictCsv`.
@@ -92,10 +165,11 @@ pub fn predict_json(
     f: &SharedForecaster,
     history_csv: &str,
     future_csv: Option<&str>,
+    pick: SeriesPick,
 ) -> Result<String, String> {
-    let history = Series::from_csv(history_csv).map_err(|e| e.to_string())?;
+    let history = Series::from_csv_picking(history_csv, pick).map_err(|e| e.to_string())?;
     let future = future_csv
-        .map(Series::from_csv)
+        .map(|csv| Series::from_csv_picking(csv, pick))
         .transpose()
         .map_err(|e| format!("future: {e}"))?;
     let forecast = f

@@ -243,6 +243,26 @@ impl Scope {
         Ok(scope)
     }
 
+    /// What the scope's sales are, in words: "product P001 at all stores",
+    /// "store S01 for product P002", "every store and product".
+    pub fn describe(&self) -> String {
+        match self {
+            Scope::Global => "every store and product".into(),
+            Scope::Product { product, store } => format!(
+                "product {product} at {}",
+                store
+                    .as_deref()
+                    .map_or("all stores".into(), |s| format!("store {s}"))
+            ),
+            Scope::Store { store, product } => format!(
+                "store {store} for {}",
+                product
+                    .as_deref()
+                    .map_or("all products".into(), |p| format!("product {p}"))
+            ),
+        }
+    }
+
     pub fn mode(&self) -> Mode {
         match self {
             Scope::Product { .. } => Mode::Product,

@@ -2,6 +2,7 @@
 //! reproduces the native forecasts recorded in the manifest.
 
 use shoptrain_runtime_wasm::predict_json;
+use shoptrain_shared::features::SeriesPick;
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_tests::{shoptrain, small_data};
 use std::path::Path;
@@ -79,7 +80,13 @@ fn exported_models_forecast_their_samples_identically() {
     for m in entries {
         let f = exported(&out, m);
         let got: serde_json::Value = serde_json::from_str(
-            &predict_json(&f, m["sample_history_csv"].as_str().unwrap(), None).unwrap(),
+            &predict_json(
+                &f,
+                m["sample_history_csv"].as_str().unwrap(),
+                None,
+                SeriesPick::default(),
+            )
+            .unwrap(),
         )
         .unwrap();
         assert_eq!(got["dates"], m["native_forecast"]["dates"]);
@@ -173,8 +180,10 @@ fn the_runtime_reads_the_forecast_days_known_columns() {
     let f = exported(&out, m);
     let history = m["sample_history_csv"].as_str().unwrap();
     let values = |future: Option<&str>| -> Vec<f64> {
-        let v: serde_json::Value =
-            serde_json::from_str(&predict_json(&f, history, future).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(
+            &predict_json(&f, history, future, SeriesPick::default()).unwrap(),
+        )
+        .unwrap();
         numbers(&v["values"])
     };
     let plan = "date,is_holiday\n2024-02-05,1\n2024-02-06,0\n2024-02-07,0\n2024-02-08,0\n\
@@ -185,6 +194,12 @@ fn the_runtime_reads_the_forecast_days_known_columns() {
         "{planned:?} vs {unchanged:?}"
     );
     assert!((planned[1] - unchanged[1]).abs() < 1e-3);
-    let err = predict_json(&f, history, Some("date,is_holiday\n2024-02-05,1\n")).unwrap_err();
+    let err = predict_json(
+        &f,
+        history,
+        Some("date,is_holiday\n2024-02-05,1\n"),
+        SeriesPick::default(),
+    )
+    .unwrap_err();
     assert!(err.contains("known future: no row for 2024-02-06"), "{err}");
 }

@@ -33,6 +33,16 @@ pub fn parse_number(field: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// Parses a value of data column `column`: a finite number, and for the
+/// sales column zero or more (sales are units sold; a return is not a sale).
+pub fn parse_value(column: &str, field: &str) -> Result<f64, String> {
+    let v = parse_number(field)?;
+    if column == super::TARGET && v < 0.0 {
+        return Err(format!("{v} is negative; sales must be zero or more"));
+    }
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +82,19 @@ mod tests {
         let record = reader.records().next().unwrap().unwrap();
         assert_eq!(parse_date(&record[0]).unwrap().to_string(), "2024-01-01");
         assert_eq!(parse_number(&record[1]), Ok(4.0));
+    }
+
+    #[test]
+    fn sales_are_never_negative_other_columns_may_be() {
+        assert_eq!(parse_value("sales", "0"), Ok(0.0));
+        assert_eq!(
+            parse_value("sales", "-2").unwrap_err(),
+            "-2 is negative; sales must be zero or more"
+        );
+        assert_eq!(parse_value("temperature", "-2"), Ok(-2.0));
+        assert_eq!(
+            parse_value("sales", "x").unwrap_err(),
+            "\"x\" is not a number"
+        );
     }
 }

@@ -1,13 +1,31 @@
 //! The history CSV the browser (or Node) hands to a forecaster: a `date`
 //! column and the model's data columns, one row a day.
 
-use super::fields::{csv_reader, parse_date, parse_number};
+use super::fields::{csv_reader, parse_date, parse_value};
 use super::{FeatureError, Series};
+
+/// Which series of a long CSV (with `store_id` / `product_id` columns) to
+/// read; `None` for a column the CSV must then hold one value of.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeriesPick<'a> {
+    pub store: Option<&'a str>,
+    pub product: Option<&'a str>,
+}
+
+/// The id columns of the trainer's long format: text, and the selection.
+const ID_COLUMNS: [(&str, &str); 2] = [("store_id", "store"), ("product_id", "product")];
 
 /// History handed to a forecaster, as CSV text.
 impl Series {
     /// Parses history CSV text: a header with `date` and the feature columns.
     pub fn from_csv(text: &str) -> Result<Series, FeatureError> {
+        Series::from_csv_picking(text, SeriesPick::default())
+    }
+
+    /// [`Series::from_csv`] on a CSV that may hold `store_id` / `product_id`
+    /// columns (the trainer's long format): only the rows of the picked
+    /// series are read; a CSV holding several stores or products needs a pick.
+    pub fn from_csv_picking(text: &str, pick: SeriesPick) -> Result<Series, FeatureError> {
         let err = |m: String| FeatureError::History(m);
         let mut reader = csv_reader(text.as_bytes());
         let header: Vec<String> = reader
@@ -20,12 +38,29 @@ impl Series {
             .iter()
             .position(|h| h == "date")
             .ok_or_else(|| err("the CSV header has no 'date' column".into()))?;
+        // (column index, wanted value, the values seen) per id column present
+        let mut ids: Vec<(usize, &str, Option<&str>, Vec<String>)> = ID_COLUMNS
+            .iter()
+            .filter_map(|(name, what)| {
+                let wanted = if *what == "store" {
+                    pick.store
+                } else {
+                    pick.product
+                };
+                header
+                    .iter()
+                    .position(|h| h == name)
+                    .map(|i| (i, *what, wanted, Vec::new()))
+            })
+            .collect();
+        let skip = |j: usize| j == date_col || ids.iter().any(|(i, ..)| *i == j);
         let columns: Vec<String> = header
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != date_col)
+            .filter(|(j, _)| !skip(*j))
             .map(|(_, h)| h.clone())
             .collect();
+        let value_cols: Vec<usize> = (0..header.len()).filter(|j| !skip(*j)).collect();
         let mut dates = Vec::new();
         let mut values = vec![Vec::new(); columns.len()];
         for (i, record) in reader.records().enumerate() {
@@ -38,19 +73,40 @@ impl Series {
                     record.len()
                 )));
             }
+            let mut wanted = true;
+            for (col, _, pick, seen) in ids.iter_mut() {
+                let id = &record[*col];
+                if !seen.iter().any(|s| s == id) {
+                    seen.push(id.to_string());
+                }
+                wanted &= pick.is_none_or(|p| p == id);
+            }
+            if !wanted {
+                continue;
+            }
             let date = parse_date(&record[date_col])
                 .map_err(|m| err(format!("line {line}, column 'date': {m}")))?;
             dates.push(date);
-            let mut c = 0;
-            for (j, field) in record.iter().enumerate() {
-                if j == date_col {
-                    continue;
-                }
+            for (c, &j) in value_cols.iter().enumerate() {
                 values[c].push(
-                    parse_number(field)
+                    parse_value(&columns[c], &record[j])
                         .map_err(|m| err(format!("line {line}, column {:?}: {m}", columns[c])))?,
                 );
-                c += 1;
+            }
+        }
+        for (_, what, pick, seen) in &ids {
+            match pick {
+                Some(p) if !seen.iter().any(|s| s == p) => {
+                    return Err(err(format!(
+                        "no rows for {what} {p:?}; the CSV holds {what}s {}",
+                        seen.join(", ")
+                    )))
+                }
+                None if seen.len() > 1 => return Err(err(format!(
+                    "the CSV holds several {what}s ({}); pick one (the {what} attribute or option)",
+                    seen.join(", ")
+                ))),
+                _ => {}
             }
         }
         Ok(Series {
@@ -99,5 +155,43 @@ mod tests {
         for (csv, expected) in cases {
             assert_eq!(Series::from_csv(csv).unwrap_err().to_string(), expected);
         }
+    }
+
+    #[test]
+    fn negative_sales_are_refused_where_they_are() {
+        let bad = Series::from_csv("date,sales\n2024-01-01,3\n2024-01-02,-1\n").unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            "history: line 3, column \"sales\": -1 is negative; sales must be zero or more"
+        );
+    }
+
+    #[test]
+    fn a_long_csv_is_read_for_the_picked_series() {
+        let csv = "date,store_id,product_id,sales\n\
+                   2024-01-01,S1,P1,1\n2024-01-01,S2,P1,10\n\
+                   2024-01-02,S1,P1,2\n2024-01-02,S2,P1,20\n";
+        let pick = SeriesPick {
+            store: Some("S2"),
+            product: None,
+        };
+        let s = Series::from_csv_picking(csv, pick).unwrap();
+        assert_eq!(s.columns, ["sales"]);
+        assert_eq!(s.values, [vec![10.0, 20.0]]);
+        assert_eq!(s.dates.len(), 2);
+        assert_eq!(
+            Series::from_csv(csv).unwrap_err().to_string(),
+            "history: the CSV holds several stores (S1, S2); pick one (the store attribute or option)"
+        );
+        let missing = SeriesPick {
+            store: Some("S9"),
+            product: None,
+        };
+        assert_eq!(
+            Series::from_csv_picking(csv, missing)
+                .unwrap_err()
+                .to_string(),
+            "history: no rows for store \"S9\"; the CSV holds stores S1, S2"
+        );
     }
 }

@@ -18,7 +18,8 @@ mod series;
 mod windows;
 
 pub use calendar::{calendar_value, feature_names, feature_rows, CALENDAR_FEATURES};
-pub use fields::{csv_reader, parse_date, parse_number, DATE_FORMAT};
+pub use fields::{csv_reader, parse_date, parse_number, parse_value, DATE_FORMAT};
+pub use history_csv::SeriesPick;
 pub use known_future::KnownFuture;
 pub use normalization::{NormChoice, Normalization, Scale};
 pub use series::{Dataset, Fill, Observation, Series};

@@ -140,18 +140,7 @@ impl Dataset {
             }
             let label = match scope {
                 Scope::Global => format!("store {} product {}", row.store, row.product),
-                Scope::Product { product, store } => format!(
-                    "product {product} at {}",
-                    store
-                        .as_deref()
-                        .map_or("all stores".into(), |s| format!("store {s}"))
-                ),
-                Scope::Store { store, product } => format!(
-                    "store {store} for {}",
-                    product
-                        .as_deref()
-                        .map_or("all products".into(), |p| format!("product {p}"))
-                ),
+                _ => scope.describe(),
             };
             groups.entry(label).or_default().push(row);
         }

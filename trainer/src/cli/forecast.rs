@@ -111,22 +111,28 @@ impl From<ExportArgs> for ExportOptions {
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
+    /// Address to listen on (0.0.0.0 for every interface).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     /// The web-demo folder (with pkg/ and models/ inside).
     #[arg(long, default_value = "web-demo")]
     pub root: PathBuf,
-    /// Serve a fixed number of requests, then exit (for tests).
-    #[arg(long, hide = true)]
-    pub max_requests: Option<usize>,
+    /// An origin whose pages may embed forecasts from this server, e.g.
+    /// https://shop.example (repeat for several; * for any). Without it only
+    /// pages this server serves can load the package and the models.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
 }
 
 impl From<ServeArgs> for ServeOptions {
     fn from(a: ServeArgs) -> Self {
         ServeOptions {
+            host: a.host,
             port: a.port,
             root: a.root,
-            max_requests: a.max_requests,
+            allow_origins: a.allow_origins,
         }
     }
 }

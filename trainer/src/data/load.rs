@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use shoptrain_shared::bundle::sha256_hex;
 use shoptrain_shared::features::{
-    csv_reader, parse_date, parse_number, Dataset, Observation, TARGET,
+    csv_reader, parse_date, parse_value, Dataset, Observation, TARGET,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -156,11 +156,8 @@ fn observation(record: &csv::StringRecord, l: &Layout, at: &str) -> Result<Obser
     }
     let mut values = Vec::with_capacity(l.columns.len());
     for (name, &c) in l.columns.iter().zip(&l.value_cols) {
-        let v =
-            parse_number(&record[c]).map_err(|m| anyhow::anyhow!("{at}: column {name:?}: {m}"))?;
-        if name == TARGET && v < 0.0 {
-            bail!("{at}: column \"sales\": {v} is negative; sales must be zero or more");
-        }
+        let v = parse_value(name, &record[c])
+            .map_err(|m| anyhow::anyhow!("{at}: column {name:?}: {m}"))?;
         values.push(v);
     }
     Ok(Observation {
