@@ -78,6 +78,26 @@ test("the README's snippet forecasts on another origin, compressed and revalidat
   assert.deepEqual(errors, []);
 });
 
+test("a page with the README's Content-Security-Policy forecasts; without 'wasm-unsafe-eval' it says why not", async () => {
+  const readme = readFileSync(join(root, '../README.md'), 'utf8');
+  const m = readme.match(/<!-- csp -->\s*```\n\s*([^\n]+)\n/);
+  assert.ok(m, 'README.md has the CSP after <!-- csp -->');
+  const csp = m[1].trim().replaceAll('http://localhost:8080', a.base);
+  const page = async (name, policy) => {
+    writeFileSync(join(pages, name), `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<meta http-equiv="Content-Security-Policy" content="${policy}"></head><body>${snippet()}</body></html>`);
+    const p = await browser.newPage();
+    await p.goto(`${b.base}/${name}`);
+    return p;
+  };
+  const ok = await page('csp.html', csp);
+  await ok.waitForSelector('sales-forecast svg[role="img"]');
+  assert.ok(relErr(JSON.parse(await ok.getAttribute('sales-forecast', 'data-forecast')), kan.native_forecast.values) <= 1e-4);
+  const strict = await page('csp-strict.html', csp.replace(" 'wasm-unsafe-eval'", ''));
+  await strict.locator('sales-forecast [role="alert"]').waitFor();
+  assert.match(await strict.locator('sales-forecast [role="alert"]').textContent(), /Forecast unavailable: .*(WebAssembly|wasm|Content Security Policy)/i);
+});
+
 test('a page of an origin not allowed is refused the model', async () => {
   const other = await serve(pages);
   try {

@@ -102,10 +102,12 @@ impl Series {
                         seen.join(", ")
                     )))
                 }
-                None if seen.len() > 1 => return Err(err(format!(
+                None if seen.len() > 1 => {
+                    return Err(err(format!(
                     "the CSV holds several {what}s ({}); pick one (the {what} attribute or option)",
                     seen.join(", ")
-                ))),
+                )))
+                }
                 _ => {}
             }
         }
