@@ -12,8 +12,14 @@ pub struct SeriesPick<'a> {
     pub product: Option<&'a str>,
 }
 
-/// The id columns of the trainer's long format: text, and the selection.
-const ID_COLUMNS: [(&str, &str); 2] = [("store_id", "store"), ("product_id", "product")];
+/// An id column of a long CSV: where it is, what it names, the value
+/// picked (if any) and the values seen.
+struct IdColumn<'a> {
+    index: usize,
+    what: &'static str,
+    wanted: Option<&'a str>,
+    seen: Vec<String>,
+}
 
 /// History handed to a forecaster, as CSV text.
 impl Series {
@@ -38,22 +44,24 @@ impl Series {
             .iter()
             .position(|h| h == "date")
             .ok_or_else(|| err("the CSV header has no 'date' column".into()))?;
-        // (column index, wanted value, the values seen) per id column present
-        let mut ids: Vec<(usize, &str, Option<&str>, Vec<String>)> = ID_COLUMNS
-            .iter()
-            .filter_map(|(name, what)| {
-                let wanted = if *what == "store" {
-                    pick.store
-                } else {
-                    pick.product
-                };
-                header
-                    .iter()
-                    .position(|h| h == name)
-                    .map(|i| (i, *what, wanted, Vec::new()))
+        // the trainer's long format names its series in these text columns
+        let id_columns = [
+            ("store_id", "store", pick.store),
+            ("product_id", "product", pick.product),
+        ];
+        let mut ids: Vec<IdColumn> = id_columns
+            .into_iter()
+            .filter_map(|(name, what, wanted)| {
+                let index = header.iter().position(|h| h == name)?;
+                Some(IdColumn {
+                    index,
+                    what,
+                    wanted,
+                    seen: Vec::new(),
+                })
             })
             .collect();
-        let skip = |j: usize| j == date_col || ids.iter().any(|(i, ..)| *i == j);
+        let skip = |j: usize| j == date_col || ids.iter().any(|id| id.index == j);
         let columns: Vec<String> = header
             .iter()
             .enumerate()
@@ -74,12 +82,12 @@ impl Series {
                 )));
             }
             let mut wanted = true;
-            for (col, _, pick, seen) in ids.iter_mut() {
-                let id = &record[*col];
-                if !seen.iter().any(|s| s == id) {
-                    seen.push(id.to_string());
+            for id in ids.iter_mut() {
+                let value = &record[id.index];
+                if !id.seen.iter().any(|s| s == value) {
+                    id.seen.push(value.to_string());
                 }
-                wanted &= pick.is_none_or(|p| p == id);
+                wanted &= id.wanted.is_none_or(|w| w == value);
             }
             if !wanted {
                 continue;
@@ -94,19 +102,21 @@ impl Series {
                 );
             }
         }
-        for (_, what, pick, seen) in &ids {
-            match pick {
-                Some(p) if !seen.iter().any(|s| s == p) => {
+        for IdColumn {
+            what, wanted, seen, ..
+        } in &ids
+        {
+            let known = seen.join(", ");
+            match wanted {
+                Some(w) if !seen.iter().any(|s| s == w) => {
                     return Err(err(format!(
-                        "no rows for {what} {p:?}; the CSV holds {what}s {}",
-                        seen.join(", ")
-                    )))
+                        "no rows for {what} {w:?}; the CSV holds {what}s {known}"
+                    )));
                 }
                 None if seen.len() > 1 => {
                     return Err(err(format!(
-                    "the CSV holds several {what}s ({}); pick one (the {what} attribute or option)",
-                    seen.join(", ")
-                )))
+                        "the CSV holds several {what}s ({known}); pick one (the {what} attribute or option)"
+                    )));
                 }
                 _ => {}
             }
