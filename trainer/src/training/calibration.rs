@@ -9,6 +9,9 @@
 //! cannot blow every other day's interval up. Training and validation
 //! windows both count: the validation weeks alone are too few to hold the
 //! calm and the turbulent stretches of a year (QUALITY.md, experiment 24).
+//! On the training windows the misses are those of models that did not see
+//! them (`out_of_sample_misses`): the network fits its own training windows
+//! better than it will fit new days (experiment 26).
 
 /// Scales each window's quantiles' distances from its median by its entry
 /// of `ratios` (the window's `Scale::spread` over its std), as the
@@ -23,6 +26,25 @@ pub fn widen(quantiles: &mut [f32], ratios: &[f32], levels: usize, median: usize
                 *q = m + (*q - m) * ratios[i];
             }
         }
+    }
+}
+
+/// Replaces the misses of the first windows (those `held_out` covers,
+/// `[n, horizon]` medians from models that did not train on them) by those
+/// models' misses, around the final model's median: `actual` becomes
+/// `median + (actual − held-out median)`, so the factors fit out-of-sample
+/// errors. `quantiles` is `[n, levels, horizon]`, `actual` `[n, horizon]`.
+pub fn out_of_sample_misses(
+    actual: &mut [f32],
+    quantiles: &[f32],
+    held_out: &[f32],
+    levels: usize,
+    median: usize,
+    horizon: usize,
+) {
+    for (d, (y, other)) in actual.iter_mut().zip(held_out).enumerate() {
+        let own = quantiles[((d / horizon) * levels + median) * horizon + d % horizon];
+        *y = own + (*y - other);
     }
 }
 
@@ -124,6 +146,19 @@ mod tests {
             q,
             [-2.0, -5.0, 0.0, 1.0, 4.0, 5.0, 4.0, 4.0, 5.0, 5.0, 7.0, 6.0]
         );
+    }
+
+    #[test]
+    fn held_out_misses_replace_the_fitted_ones_around_the_own_median() {
+        // two windows, levels [0.1, 0.5, 0.9], horizon 2; medians 10, 11 and 20, 21
+        let q = [
+            9.0, 10.0, 10.0, 11.0, 11.0, 12.0, 19.0, 20.0, 20.0, 21.0, 21.0, 22.0,
+        ];
+        let mut actual = [10.5, 11.0, 30.0, 18.0];
+        // held-out models forecast the first window only: 12 and 9
+        out_of_sample_misses(&mut actual, &q, &[12.0, 9.0], 3, 1, 2);
+        // 10 + (10.5 − 12), 11 + (11 − 9); the second window keeps its own
+        assert_eq!(actual, [8.5, 13.0, 30.0, 18.0]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! checkpoints, from fresh, fine-tuned or resumed weights.
 
 use super::artifacts::finish;
-use super::calibration::{step_factors, widen};
+use super::calibration::{out_of_sample_misses, step_factors, widen};
 use super::checkpoint::{best_header, RunState};
 use super::known_future_fit::{fit, Layout};
 use super::scoring::EVAL_BATCH;
@@ -275,10 +275,10 @@ impl Run<'_> {
         bar.finish_and_clear();
         let train_seconds = train_started.elapsed().as_secs_f64();
         let mut best = best.context("training ran no epoch (is --epochs 0?)")?;
-        self.calibrate(meta, &model, &vars, &data, &mut best)?;
         meta.training.epochs_run = state.epoch;
         meta.training.best_epoch = state.best_epoch;
         meta.training.best_val_loss = state.best_val_loss;
+        self.calibrate(meta, &model, &vars, &data, &mut best)?;
         meta.history = state.history;
         finish(
             self.reg,
@@ -324,7 +324,7 @@ impl Run<'_> {
         epoch: u32,
     ) -> Result<f64> {
         let seed = meta.training.config.seed;
-        let n_train = self.prepared.train.count;
+        let n_train = data.x_train.dim(0)?;
         let mut order: Vec<u32> = (0..n_train as u32).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(
             seed,
@@ -383,7 +383,18 @@ impl Run<'_> {
             let q = q.context("a model with quantile levels gave no quantiles")?;
             quantiles.extend(q.flatten_all()?.to_vec1::<f32>()?);
         }
-        let actual = ys.flatten_all()?.to_vec1::<f32>()?;
+        let mut actual = ys.flatten_all()?.to_vec1::<f32>()?;
+        if let Some(held_out) = self.out_of_fold_medians(meta, data)? {
+            let levels = levels.len();
+            out_of_sample_misses(
+                &mut actual,
+                &quantiles,
+                &held_out,
+                levels,
+                median,
+                meta.horizon,
+            );
+        }
         let scales = self.prepared.train.scales.iter();
         let ratios: Vec<f32> = scales
             .chain(&self.prepared.val.scales)
@@ -399,6 +410,58 @@ impl Run<'_> {
         let factors = Tensor::from_vec(factors, levels.len() - 1, &Device::Cpu)?;
         *scale = (scale.to_device(&Device::Cpu)? * factors)?;
         Ok(())
+    }
+
+    /// Medians of the training windows from models that did not see them
+    /// (`[n_train, horizon]`, normalised): two models, each trained from the
+    /// base for the run's best epoch count on one half of the training
+    /// windows, forecast the other half. None with fewer than two windows.
+    /// The known-future layer starts at its fit on every training window,
+    /// as the run's did: a few linear weights, not the network.
+    fn out_of_fold_medians(
+        &self,
+        meta: &ModelMetadata,
+        data: &DeviceData,
+    ) -> Result<Option<Vec<f32>>> {
+        let n = data.x_train.dim(0)?;
+        let mid = n / 2;
+        if mid == 0 {
+            return Ok(None);
+        }
+        let epochs = meta.training.best_epoch.unwrap_or(0);
+        let median = check_levels(meta.architecture.quantiles()).map_err(anyhow::Error::msg)?;
+        let mut out = Vec::with_capacity(n * meta.horizon);
+        for (held, fit) in [((0, mid), (mid, n - mid)), ((mid, n - mid), (0, mid))] {
+            let varmap = VarMap::new();
+            let model = Model::new(
+                &meta.architecture,
+                seeded_var_builder(&varmap, meta.training.config.seed, self.device),
+            )?;
+            let vars = named_vars(&varmap);
+            if meta.architecture.base_weeks() > 0 {
+                zero_output_layer(&vars, &meta.architecture)?;
+                self.start_known_future(&vars, &meta.architecture)?;
+            }
+            let config = &meta.training.config;
+            let mut opt = AdamW::new(trained(&vars), config.lr, config.weight_decay)?;
+            let part = DeviceData {
+                x_train: data.x_train.narrow(0, fit.0, fit.1)?,
+                y_train: data.y_train.narrow(0, fit.0, fit.1)?,
+                x_val: data.x_val.clone(),
+                y_val: data.y_val.clone(),
+            };
+            for epoch in 1..=epochs {
+                self.train_epoch(&model, &mut opt, &part, meta, epoch)?;
+            }
+            let xs = data.x_train.narrow(0, held.0, held.1)?;
+            for start in (0..held.1).step_by(EVAL_BATCH) {
+                let k = (held.1 - start).min(EVAL_BATCH);
+                let (_, q) = model.forward_quantiles(&xs.narrow(0, start, k)?, None)?;
+                let q = q.context("a model with quantile levels gave no quantiles")?;
+                out.extend(q.narrow(1, median, 1)?.flatten_all()?.to_vec1::<f32>()?);
+            }
+        }
+        Ok(Some(out))
     }
 
     /// The epoch checkpoint (when due) goes first: a run killed before the
