@@ -123,6 +123,10 @@ test('the widget lives in a shadow root: host styles stay out, the title is huma
   assert.ok(await page.evaluate(() => document.getElementById('plain').shadowRoot !== null));
   assert.equal(await page.locator('#plain .chart-title').textContent(), 'Product P001 at all stores: 7-day forecast');
   assert.equal(await page.locator('#custom .chart-title').textContent(), 'Aspirin, next week');
+  // the P10-P90 band, its legend entry and its sentence for screen readers
+  assert.equal(await page.locator('#plain .forecast-band').count(), 1);
+  assert.equal(await page.locator('#plain .legend-band').count(), 1);
+  assert.match(await page.locator('#plain svg desc').textContent(), /kan: sales expected between [0-9.]+ and [0-9.]+ on most days \(P10–P90, 80% of days\)/);
   const height = await page.locator('#plain .y-tick').first().evaluate((t) => t.getBoundingClientRect().height);
   assert.ok(height < 20, `host CSS reached the chart: tick text ${height} px high`);
   const stroke = await page.locator('#custom .forecast-line').evaluate((p) => getComputedStyle(p).stroke);
