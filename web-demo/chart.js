@@ -17,13 +17,11 @@ export function intervalName([lo, hi]) {
 }
 
 /**
- * The band a forecast's quantiles draw (outermost levels), or null: what
- * the forecast's `quantiles` ({levels, values}) hold.
+ * The band a forecast's `interval` ({levels, lower, upper}: its outermost
+ * quantiles, from `Forecaster.predict`) draws, with its name; null for none.
  */
-export function bandOf(quantiles) {
-  if (!quantiles || quantiles.levels.length < 2) return null;
-  const levels = [quantiles.levels[0], quantiles.levels.at(-1)];
-  return { levels, lower: quantiles.values[0], upper: quantiles.values.at(-1), name: intervalName(levels) };
+export function bandOf(interval) {
+  return interval ? { ...interval, name: intervalName(interval.levels) } : null;
 }
 
 /** The screen-reader sentence for a band: "between A and B on most days". */
@@ -76,7 +74,7 @@ const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1));
 /**
  * Renders history (dates, values) and forecasts into an <svg> `width` pixels
  * wide. forecasts: [{label, dates, values, color, band?}] with band from
- * bandOf(quantiles); `days` shows only the last days of history (all when 0).
+ * bandOf(interval); `days` shows only the last days of history (all when 0).
  */
 export function renderChart({ title, history, forecasts, width = 640, height = 280, days = 0, yLabel = 'units sold per day' }) {
   width = Math.max(280, Math.round(width));

@@ -13,7 +13,8 @@ let edited = false; // the textarea holds the user's text, not a sample
 
 const selected = () => manifest.models.find((m) => m.prefix === $('model').value);
 const modelOf = (entry) => loadForecaster(`models/${entry.prefix}`);
-const label = (r) => `${r.type} v${r.prefix.split('_v').at(-1)}`;
+const version = (prefix) => prefix.split('_v').at(-1);
+const label = (r) => `${r.type} v${version(r.prefix)}`;
 
 /** Nothing of an earlier forecast may stay on screen under an error. */
 function clearResults() {
@@ -43,7 +44,7 @@ function drawChart() {
   $('chart').replaceChildren(renderChart({
     title,
     history: { dates: history.dates, values: history.columns.sales },
-    forecasts: results.map((r) => ({ label: label(r), dates: r.dates, values: r.values, color: COLORS[r.type] ?? '#333', band: bandOf(r.quantiles) })),
+    forecasts: results.map((r) => ({ label: label(r), dates: r.dates, values: r.values, color: COLORS[r.type] ?? '#333', band: r.band })),
     width: $('chart').clientWidth || 640,
     days: all ? 0 : RECENT_DAYS,
   }));
@@ -66,9 +67,9 @@ function fillTable(table, head, rows) {
 function show(history, results, title) {
   shown = { history, results, title };
   drawChart();
-  fillTable($('result'), ['date', ...results.map((r) => (bandOf(r.quantiles) ? `${label(r)} (${bandOf(r.quantiles).name})` : label(r)))],
+  fillTable($('result'), ['date', ...results.map((r) => (r.band ? `${label(r)} (${r.band.name})` : label(r)))],
     results[0].dates.map((d, i) => [d, ...results.map((r) => {
-      const band = bandOf(r.quantiles);
+      const { band } = r;
       return `${r.values[i].toFixed(2)}${band ? ` (${band.lower[i].toFixed(1)}–${band.upper[i].toFixed(1)})` : ''}`;
     })]));
   // validation MASE (below 1 beats the naive forecast the score is scaled by) beside each baseline
@@ -78,7 +79,7 @@ function show(history, results, title) {
       r.coverage === undefined ? '–' : `${Math.round(r.coverage * 100)}%`,
       ...baselineNames.map((b) => num(r.baselines?.[b]?.mase))]));
   $('band-summary').textContent = results
-    .map((r) => bandOf(r.quantiles) && describeBand(label(r), bandOf(r.quantiles)))
+    .map((r) => r.band && describeBand(label(r), r.band))
     .filter(Boolean)
     .join(' ');
   $('result').dataset.results = JSON.stringify(Object.fromEntries(results.map((r) => [r.prefix, r.values])));
@@ -99,7 +100,7 @@ async function run(entries) {
     for (const entry of entries) {
       const m = await modelOf(entry);
       const out = m.predict(csv);
-      results.push({ ...out, prefix: entry.prefix, type: entry.model_type, metrics: m.metrics, baselines: m.baselines, coverage: m.metadata.quantile_metrics?.coverage });
+      results.push({ ...out, band: bandOf(out.interval), prefix: entry.prefix, type: entry.model_type, metrics: m.metrics, baselines: m.baselines, coverage: m.metadata.quantile_metrics?.coverage });
     }
     const first = await modelOf(entries[0]);
     show(history, results, `${first.title}: ${results[0].dates.length}-day forecast`);
@@ -114,7 +115,7 @@ function downloadCsv() {
   if (!shown) return;
   const lines = ['date,model,forecast,p10,p90'];
   for (const r of shown.results) {
-    const band = bandOf(r.quantiles);
+    const { band } = r;
     r.dates.forEach((d, i) => lines.push([d, r.prefix, r.values[i], band?.lower[i] ?? '', band?.upper[i] ?? ''].join(',')));
   }
   const a = document.createElement('a');
@@ -149,7 +150,7 @@ async function main() {
     const res = await fetch('models/index.json');
     if (!res.ok) throw new Error(`no exported models at models/index.json (HTTP ${res.status}); run shoptrain export`);
     manifest = await res.json();
-    $('model').replaceChildren(...manifest.models.map((m) => new Option(`${m.series} — ${m.model_type} v${m.prefix.split('_v').at(-1)}`, m.prefix)));
+    $('model').replaceChildren(...manifest.models.map((m) => new Option(`${m.series} — ${m.model_type} v${version(m.prefix)}`, m.prefix)));
     $('model').addEventListener('change', () => onModelChange().then(() => run([selected()]), showError));
     $('history').addEventListener('input', () => { edited = true; });
     $('run').addEventListener('click', () => run([selected()]));

@@ -126,7 +126,7 @@ class SalesForecast extends HTMLElement {
     this.body.replaceChildren(renderChart({
       title: this.heading(model),
       history: { dates: history.dates, values: history.columns.sales },
-      forecasts: [{ label: model.modelType, dates: result.dates, values: result.values, color: 'var(--sales-forecast-color, #d9480f)', band: bandOf(result.quantiles) }],
+      forecasts: [{ label: model.modelType, dates: result.dates, values: result.values, color: 'var(--sales-forecast-color, #d9480f)', band: bandOf(result.interval) }],
       width: this.clientWidth || 640,
       height: height - 40,
       days: Number.isFinite(days) ? days : 56,

@@ -69,25 +69,13 @@ impl Forecaster {
     /// the calendar features are derived from the dates.
     #[wasm_bindgen(getter, js_name = inputColumns)]
     pub fn input_columns(&self) -> Vec<String> {
-        self.inner
-            .meta
-            .features
-            .iter()
-            .filter(|f| !CALENDAR_FEATURES.contains(&f.as_str()))
-            .cloned()
-            .collect()
+        self.features_where(false)
     }
 
     /// The features computed from each date (day of week, month, weekend).
     #[wasm_bindgen(getter, js_name = calendarFeatures)]
     pub fn calendar_features(&self) -> Vec<String> {
-        self.inner
-            .meta
-            .features
-            .iter()
-            .filter(|f| CALENDAR_FEATURES.contains(&f.as_str()))
-            .cloned()
-            .collect()
+        self.features_where(true)
     }
 
     /// Data columns whose values for the forecast days the model reads
@@ -123,11 +111,29 @@ impl Forecaster {
         store: Option<String>,
         product: Option<String>,
     ) -> Result<String, JsError> {
-        let pick = SeriesPick {
-            store: store.as_deref(),
-            product: product.as_deref(),
-        };
+        let pick = pick(&store, &product);
         predict_json(&self.inner, history_csv, future_csv.as_deref(), pick).map_err(js_error)
+    }
+}
+
+impl Forecaster {
+    /// The model's features that are (or are not) calendar features.
+    fn features_where(&self, calendar: bool) -> Vec<String> {
+        self.inner
+            .meta
+            .features
+            .iter()
+            .filter(|f| CALENDAR_FEATURES.contains(&f.as_str()) == calendar)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The series JS picks with its optional `store` / `product` arguments.
+fn pick<'a>(store: &'a Option<String>, product: &'a Option<String>) -> SeriesPick<'a> {
+    SeriesPick {
+        store: store.as_deref(),
+        product: product.as_deref(),
     }
 }
 
@@ -140,11 +146,7 @@ pub fn parse_history(
     store: Option<String>,
     product: Option<String>,
 ) -> Result<String, JsError> {
-    let pick = SeriesPick {
-        store: store.as_deref(),
-        product: product.as_deref(),
-    };
-    history_json(history_csv, pick).map_err(js_error)
+    history_json(history_csv, pick(&store, &product)).map_err(js_error)
 }
 
 /// Native-testable core of `parseHistory`.

@@ -160,6 +160,20 @@ fn trained(vars: &[(String, Var)]) -> Vec<(String, Var)> {
         .collect()
 }
 
+/// The model's quantiles of every window in `xs`, `[n, levels, horizon]`
+/// flattened, forecast in batches.
+fn quantiles_of(model: &Model, xs: &Tensor) -> Result<Vec<f32>> {
+    let count = xs.dim(0)?;
+    let mut out = Vec::new();
+    for start in (0..count).step_by(EVAL_BATCH) {
+        let n = (count - start).min(EVAL_BATCH);
+        let (_, q) = model.forward_quantiles(&xs.narrow(0, start, n)?, None)?;
+        let q = q.context("a model with quantile levels gave no quantiles")?;
+        out.extend(q.flatten_all()?.to_vec1::<f32>()?);
+    }
+    Ok(out)
+}
+
 /// A copy of the weights as they are now. `copy` first: on the same device
 /// `to_device` shares the variable's storage, which the optimiser updates in
 /// place, so a "best" snapshot would silently become the last epoch's.
@@ -192,6 +206,23 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// A model of the run's architecture with its seeded initial weights.
+    fn fresh_model(&self, meta: &ModelMetadata) -> Result<(Model, Vec<(String, Var)>)> {
+        let varmap = VarMap::new();
+        let model = Model::new(
+            &meta.architecture,
+            seeded_var_builder(&varmap, meta.training.config.seed, self.device),
+        )?;
+        Ok((model, named_vars(&varmap)))
+    }
+
+    /// Sets a fresh model to forecast its seasonal base exactly, with the
+    /// known-future layer at its least-squares fit.
+    fn set_to_the_base(&self, vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
+        zero_output_layer(vars, cfg)?;
+        self.start_known_future(vars, cfg)
+    }
+
     fn device_data(&self, meta: &ModelMetadata) -> Result<DeviceData> {
         let (width, h) = (meta.architecture.input_width(), meta.horizon);
         let (train, val, device) = (&self.prepared.train, &self.prepared.val, self.device);
@@ -207,21 +238,12 @@ impl Run<'_> {
     /// writes the final artifacts.
     pub fn execute(&self, meta: &mut ModelMetadata, start: StartState) -> Result<TrainReport> {
         let started = Instant::now();
-        let varmap = VarMap::new();
-        let seed = meta.training.config.seed;
-        let model = Model::new(
-            &meta.architecture,
-            seeded_var_builder(&varmap, seed, self.device),
-        )?;
-        let vars = named_vars(&varmap);
+        let (model, vars) = self.fresh_model(meta)?;
         // a fresh model with a seasonal base starts as that base (epoch 0)
         let starts_at_base = start.weights.is_none() && meta.architecture.base_weeks() > 0;
         match &start.weights {
             Some(weights) => load_weights(&vars, weights, self.device)?,
-            None if starts_at_base => {
-                zero_output_layer(&vars, &meta.architecture)?;
-                self.start_known_future(&vars, &meta.architecture)?;
-            }
+            None if starts_at_base => self.set_to_the_base(&vars, &meta.architecture)?,
             None => {}
         }
         let config = &meta.training.config;
@@ -375,16 +397,9 @@ impl Run<'_> {
         load_weights(vars, &weights, self.device)?;
         let xs = Tensor::cat(&[&data.x_train, &data.x_val], 0)?;
         let ys = Tensor::cat(&[&data.y_train, &data.y_val], 0)?;
-        let count = xs.dim(0)?;
-        let mut quantiles = Vec::with_capacity(count * levels.len() * meta.horizon);
-        for start in (0..count).step_by(EVAL_BATCH) {
-            let n = (count - start).min(EVAL_BATCH);
-            let (_, q) = model.forward_quantiles(&xs.narrow(0, start, n)?, None)?;
-            let q = q.context("a model with quantile levels gave no quantiles")?;
-            quantiles.extend(q.flatten_all()?.to_vec1::<f32>()?);
-        }
+        let mut quantiles = quantiles_of(model, &xs)?;
         let mut actual = ys.flatten_all()?.to_vec1::<f32>()?;
-        if let Some(held_out) = self.out_of_fold_medians(meta, data)? {
+        if let Some(held_out) = self.out_of_fold_medians(meta, data, median)? {
             let levels = levels.len();
             out_of_sample_misses(
                 &mut actual,
@@ -417,11 +432,13 @@ impl Run<'_> {
     /// base for the run's best epoch count on one half of the training
     /// windows, forecast the other half. None with fewer than two windows.
     /// The known-future layer starts at its fit on every training window,
-    /// as the run's did: a few linear weights, not the network.
+    /// as the run's did: a few linear weights, not the network. `median` is
+    /// the index of level 0.5.
     fn out_of_fold_medians(
         &self,
         meta: &ModelMetadata,
         data: &DeviceData,
+        median: usize,
     ) -> Result<Option<Vec<f32>>> {
         let n = data.x_train.dim(0)?;
         let mid = n / 2;
@@ -429,18 +446,12 @@ impl Run<'_> {
             return Ok(None);
         }
         let epochs = meta.training.best_epoch.unwrap_or(0);
-        let median = check_levels(meta.architecture.quantiles()).map_err(anyhow::Error::msg)?;
-        let mut out = Vec::with_capacity(n * meta.horizon);
+        let (h, levels) = (meta.horizon, meta.architecture.quantiles().len());
+        let mut out = Vec::with_capacity(n * h);
         for (held, fit) in [((0, mid), (mid, n - mid)), ((mid, n - mid), (0, mid))] {
-            let varmap = VarMap::new();
-            let model = Model::new(
-                &meta.architecture,
-                seeded_var_builder(&varmap, meta.training.config.seed, self.device),
-            )?;
-            let vars = named_vars(&varmap);
+            let (model, vars) = self.fresh_model(meta)?;
             if meta.architecture.base_weeks() > 0 {
-                zero_output_layer(&vars, &meta.architecture)?;
-                self.start_known_future(&vars, &meta.architecture)?;
+                self.set_to_the_base(&vars, &meta.architecture)?;
             }
             let config = &meta.training.config;
             let mut opt = AdamW::new(trained(&vars), config.lr, config.weight_decay)?;
@@ -453,12 +464,9 @@ impl Run<'_> {
             for epoch in 1..=epochs {
                 self.train_epoch(&model, &mut opt, &part, meta, epoch)?;
             }
-            let xs = data.x_train.narrow(0, held.0, held.1)?;
-            for start in (0..held.1).step_by(EVAL_BATCH) {
-                let k = (held.1 - start).min(EVAL_BATCH);
-                let (_, q) = model.forward_quantiles(&xs.narrow(0, start, k)?, None)?;
-                let q = q.context("a model with quantile levels gave no quantiles")?;
-                out.extend(q.narrow(1, median, 1)?.flatten_all()?.to_vec1::<f32>()?);
+            let q = quantiles_of(&model, &data.x_train.narrow(0, held.0, held.1)?)?;
+            for window in q.chunks(levels * h) {
+                out.extend_from_slice(&window[median * h..(median + 1) * h]);
             }
         }
         Ok(Some(out))
