@@ -4,8 +4,10 @@
 //! `x + drop(attn(ln1(x)))`, then `x + drop(ff2(gelu(ff1(ln2(x)))))`.
 
 use super::dropout::{Dropout, Noise};
+use super::fused::gelu::gelu;
+use super::fused::softmax::softmax_last_dim;
 use super::norm::{layer_norm, LayerNorm};
-use candle_core::{Result, Tensor, D};
+use candle_core::{Result, Tensor};
 use candle_nn::{linear, Linear, Module, VarBuilder};
 
 #[derive(Debug, Clone)]
@@ -39,7 +41,7 @@ impl SelfAttention {
         let k = qkv.get(1)?.contiguous()?;
         let v = qkv.get(2)?.contiguous()?;
         let scores = (q.matmul(&k.t()?)? / (dh as f64).sqrt())?;
-        let attn = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let attn = softmax_last_dim(&scores)?;
         let y = attn.matmul(&v)?.transpose(1, 2)?.reshape((b, t, d))?;
         self.out.forward(&y)
     }
@@ -78,7 +80,7 @@ impl EncoderLayer {
         let x = (x + self.dropout.forward(&a, noise)?)?;
         let f = self
             .ff2
-            .forward(&self.ff1.forward(&self.ln2.forward(&x)?)?.gelu()?)?;
+            .forward(&gelu(&self.ff1.forward(&self.ln2.forward(&x)?)?)?)?;
         x + self.dropout.forward(&f, noise)?
     }
 }

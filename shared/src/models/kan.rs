@@ -48,38 +48,7 @@ impl KanConfig {
     }
 }
 
-/// B-spline bases of order `order` for every value of `x` (`[.., n]`),
-/// giving `[.., n, knots.len() - order - 1]`. Zero outside the extended grid.
-pub fn b_spline_bases(x: &Tensor, knots: &[f64], order: usize) -> Result<Tensor> {
-    let dev = x.device();
-    let g: Vec<f32> = knots.iter().map(|v| *v as f32).collect();
-    let g = Tensor::from_vec(g, knots.len(), dev)?.to_dtype(x.dtype())?;
-    let nk = knots.len();
-    let x = x.unsqueeze(D::Minus1)?;
-    // order 0: indicator of [g_j, g_{j+1})
-    let lo = g.narrow(0, 0, nk - 1)?;
-    let hi = g.narrow(0, 1, nk - 1)?;
-    let mut bases =
-        (x.broadcast_ge(&lo)?.to_dtype(x.dtype())? * x.broadcast_lt(&hi)?.to_dtype(x.dtype())?)?;
-    for k in 1..=order {
-        let cnt = nk - 1 - k;
-        let g_j = g.narrow(0, 0, cnt)?;
-        let g_jk = g.narrow(0, k, cnt)?;
-        let g_j1 = g.narrow(0, 1, cnt)?;
-        let g_jk1 = g.narrow(0, k + 1, cnt)?;
-        let left = x
-            .broadcast_sub(&g_j)?
-            .broadcast_div(&(&g_jk - &g_j)?)?
-            .mul(&bases.narrow(D::Minus1, 0, cnt)?)?;
-        let right = x
-            .broadcast_sub(&g_jk1)?
-            .neg()?
-            .broadcast_div(&(&g_jk1 - &g_j1)?)?
-            .mul(&bases.narrow(D::Minus1, 1, cnt)?)?;
-        bases = (left + right)?;
-    }
-    Ok(bases)
-}
+pub use super::fused::b_spline::b_spline_bases;
 
 #[derive(Debug, Clone)]
 pub struct KanLayer {

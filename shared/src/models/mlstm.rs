@@ -96,10 +96,12 @@ pub fn mlstm_parallel(
 
 /// Normalises each head's output over its own dimensions (no affine part).
 fn head_norm(h: &Tensor) -> Result<Tensor> {
-    let mean = h.mean_keepdim(D::Minus1)?;
-    let centred = h.broadcast_sub(&mean)?;
-    let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-    centred.broadcast_div(&(var + 1e-5)?.sqrt()?)
+    let (dh, dtype, dev) = (h.dim(D::Minus1)?, h.dtype(), h.device());
+    let (ones, zeros) = (
+        Tensor::ones(dh, dtype, dev)?,
+        Tensor::zeros(dh, dtype, dev)?,
+    );
+    super::fused::layer_norm::layer_norm(h, &ones, &zeros, 1e-5)
 }
 
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@
 
 pub mod dropout;
 pub mod encoder;
+pub mod fused;
 pub mod kan;
 pub mod known_future;
 pub mod mlstm;

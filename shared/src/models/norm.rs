@@ -1,25 +1,19 @@
-//! Layer normalisation over the last dimension, written with differentiable
-//! tensor ops (candle-nn's fused `layer_norm` op has no backward pass).
+//! Layer normalisation over the last dimension with learned scale and shift
+//! (the kernel and its backward pass: `fused::layer_norm`).
 
-use candle_core::{Result, Tensor, D};
+use candle_core::{Result, Tensor};
 use candle_nn::{Init, VarBuilder};
 
 #[derive(Debug, Clone)]
 pub struct LayerNorm {
     weight: Tensor,
     bias: Tensor,
-    eps: f64,
+    eps: f32,
 }
 
 impl LayerNorm {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mean = x.mean_keepdim(D::Minus1)?;
-        let centred = x.broadcast_sub(&mean)?;
-        let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-        centred
-            .broadcast_div(&(var + self.eps)?.sqrt()?)?
-            .broadcast_mul(&self.weight)?
-            .broadcast_add(&self.bias)
+        super::fused::layer_norm::layer_norm(x, &self.weight, &self.bias, self.eps)
     }
 }
 
