@@ -6,9 +6,10 @@
 use super::dropout::{Dropout, Noise};
 use super::fused::gelu::gelu;
 use super::fused::softmax::softmax_last_dim;
+use super::linear::{linear, Linear};
 use super::norm::{layer_norm, LayerNorm};
 use candle_core::{Result, Tensor};
-use candle_nn::{linear, Linear, Module, VarBuilder};
+use candle_nn::{Module, VarBuilder};
 
 #[derive(Debug, Clone)]
 pub struct SelfAttention {

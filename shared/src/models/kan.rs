@@ -4,9 +4,10 @@
 //! (Cox–de Boor bases on an extended uniform grid). A layer norm before each
 //! KAN layer keeps inputs inside the grid, where the spline bases are live.
 
+use super::linear::{linear_no_bias, Linear};
 use super::norm::{layer_norm, LayerNorm};
 use candle_core::{Result, Tensor, D};
-use candle_nn::{linear_no_bias, Init, Linear, Module, VarBuilder};
+use candle_nn::{Init, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,8 +5,9 @@
 //! series can still learn them. It starts at zero, so a fresh model
 //! forecasts as if nothing known were different.
 
+use super::linear::{linear_no_bias, Linear};
 use candle_core::{Result, Tensor};
-use candle_nn::{linear_no_bias, Linear, Module, VarBuilder};
+use candle_nn::{Module, VarBuilder};
 
 #[derive(Debug, Clone)]
 pub struct KnownFutureLayer {

@@ -10,9 +10,10 @@
 
 use super::dropout::{Dropout, Noise};
 use super::encoder::EncoderLayer;
+use super::linear::{linear, Linear};
 use super::norm::{layer_norm, LayerNorm};
 use candle_core::{Result, Tensor, D};
-use candle_nn::{linear, Linear, Module, VarBuilder};
+use candle_nn::{Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

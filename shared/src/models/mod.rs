@@ -10,6 +10,7 @@ pub mod encoder;
 pub mod fused;
 pub mod kan;
 pub mod known_future;
+pub mod linear;
 pub mod mlstm;
 pub mod norm;
 pub mod quantiles;

@@ -6,9 +6,10 @@
 
 use super::dropout::Noise;
 use super::encoder::{sinusoidal_positions, EncoderLayer};
+use super::linear::{linear, Linear};
 use super::norm::{layer_norm, LayerNorm};
 use candle_core::{IndexOp, Result, Tensor};
-use candle_nn::{linear, Linear, Module, VarBuilder};
+use candle_nn::{Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

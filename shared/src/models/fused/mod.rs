@@ -8,6 +8,7 @@
 //! tests hold the kernels to, values and gradients.
 
 pub mod b_spline;
+pub mod bias;
 pub mod gelu;
 pub mod layer_norm;
 pub mod softmax;
