@@ -10,6 +10,7 @@ pub mod batch;
 pub mod bench;
 pub mod cli;
 pub mod commands;
+pub mod compute;
 pub mod data;
 pub mod device;
 pub mod optim;

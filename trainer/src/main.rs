@@ -17,6 +17,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    shoptrain_trainer::compute::init();
     let cli = shoptrain_trainer::cli::Cli::parse();
     if let Err(e) = shoptrain_trainer::app::run(cli) {
         eprintln!("error: {e:#}");

@@ -40,14 +40,22 @@ impl AdamW {
 
     pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
         let grads = loss.backward()?;
-        self.apply(&grads)
+        self.apply(&[grads])
     }
 
-    fn apply(&mut self, grads: &GradStore) -> Result<()> {
+    /// One step on the sum of the gradients in `stores` (one per micro-batch).
+    pub fn apply(&mut self, stores: &[GradStore]) -> Result<()> {
         self.step += 1;
         for i in 0..self.vars.len() {
             let var = self.vars[i].1.as_tensor();
-            let Some(g) = grads.get(var) else {
+            let mut sum: Option<Tensor> = None;
+            for g in stores.iter().filter_map(|s| s.get(var)) {
+                sum = Some(match sum {
+                    Some(total) => (total + g)?,
+                    None => g.clone(),
+                });
+            }
+            let Some(g) = &sum else {
                 continue;
             };
             if var.device().is_cpu() && var.dtype() == DType::F32 {

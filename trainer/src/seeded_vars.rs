@@ -116,6 +116,21 @@ pub fn seeded_var_builder(varmap: &VarMap, seed: u64, device: &Device) -> VarBui
 
 /// The variables of a map, sorted by name (a stable order for the optimiser
 /// and for files).
+/// The model on these variables' current values without their gradient
+/// tracking: the same storage (the optimiser's in-place updates show), but
+/// forecasting with it builds no autograd graph.
+pub fn frozen_model(
+    cfg: &shoptrain_shared::models::ModelConfig,
+    vars: &[(String, Var)],
+    device: &Device,
+) -> Result<shoptrain_shared::models::Model> {
+    let tensors = vars
+        .iter()
+        .map(|(name, v)| (name.clone(), v.as_tensor().detach()))
+        .collect();
+    shoptrain_shared::models::Model::new(cfg, VarBuilder::from_tensors(tensors, DType::F32, device))
+}
+
 pub fn named_vars(varmap: &VarMap) -> Vec<(String, Var)> {
     let mut vars: Vec<(String, Var)> = varmap
         .data()

@@ -5,18 +5,29 @@
 use candle_core::{Result, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::cell::RefCell;
+use std::sync::Mutex;
 
 /// The source of dropout masks for one training step; `None` means inference.
 pub struct Noise {
-    rng: RefCell<ChaCha8Rng>,
+    rng: Mutex<ChaCha8Rng>,
 }
 
 impl Noise {
     pub fn new(seed: u64) -> Noise {
         Noise {
-            rng: RefCell::new(ChaCha8Rng::seed_from_u64(seed)),
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
         }
+    }
+
+    /// A stream of its own seeded from this one, for a micro-batch computed
+    /// beside others: the masks depend on the order of forks, not of threads.
+    pub fn fork(&self) -> Noise {
+        Noise::new(self.rng().random())
+    }
+
+    fn rng(&self) -> std::sync::MutexGuard<'_, ChaCha8Rng> {
+        // a panic while drawing leaves the generator usable
+        self.rng.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -38,7 +49,7 @@ impl Dropout {
             return Ok(x.clone());
         }
         let keep = 1.0 - self.p;
-        let mut rng = noise.rng.borrow_mut();
+        let mut rng = noise.rng();
         let mask: Vec<f32> = (0..x.elem_count())
             .map(|_| {
                 if rng.random::<f32>() < keep {

@@ -8,7 +8,7 @@ use crate::data::LoadedData;
 use crate::output::progress_bar;
 use crate::registry::Registry;
 use crate::training::{begin_new, prepare, resume, Prepared, Start, TrainOptions, TrainReport};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use candle_core::Device;
 use shoptrain_shared::features::feature_names;
 use shoptrain_shared::metadata::Status;
@@ -84,15 +84,8 @@ pub fn train_all(
 ) -> Result<Journal> {
     let series = unfinished_series(&journal.tasks);
     let jobs = jobs.clamp(1, series.len().max(1));
-    let threads = (cores() / jobs).max(1);
-    // candle splits each matrix product into RAYON_NUM_THREADS parts
-    // (default: every core) whatever the pool it runs in; split for cores
-    // the worker does not have, a product runs its parts one after another
-    // and a 2-job batch took twice as long (BENCHMARKS.md, train --each).
-    // Set once, before any worker thread starts; a value the user set wins.
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-    }
+    // each run's steps and forecasts share the one compute pool
+    // (`compute`), so jobs × threads never oversubscribes the cores
     let todo = journal.unfinished() as u64;
     let shared = Shared {
         dir,
@@ -115,19 +108,11 @@ pub fn train_all(
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
                 s.spawn(|| -> Result<()> {
-                    let pool = rayon::ThreadPoolBuilder::new()
-                        .num_threads(threads)
-                        .build()
-                        .context("cannot start a worker's thread pool")?;
-                    // the whole loop runs on the pool, so candle's
-                    // parallel kernels stay inside it
-                    pool.install(|| {
-                        let reg = Registry::open(shared.dir)?;
-                        while let Some(group) = series.get(next.fetch_add(1, Ordering::SeqCst)) {
-                            train_series(&shared, &reg, group)?;
-                        }
-                        Ok(())
-                    })
+                    let reg = Registry::open(shared.dir)?;
+                    while let Some(group) = series.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        train_series(&shared, &reg, group)?;
+                    }
+                    Ok(())
                 })
             })
             .collect();

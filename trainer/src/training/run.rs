@@ -5,12 +5,12 @@ use super::artifacts::finish;
 use super::calibration::{out_of_sample_misses, step_factors, widen};
 use super::checkpoint::{best_header, RunState};
 use super::known_future_fit::{fit, Layout};
-use super::scoring::EVAL_BATCH;
 use super::{Prepared, TrainOptions, TrainReport};
+use crate::compute;
 use crate::optim::AdamW;
 use crate::output::progress_bar;
 use crate::registry::{Checkpoint, CheckpointKind, Registry};
-use crate::seeded_vars::{named_vars, seeded_var_builder, stream_seed};
+use crate::seeded_vars::{frozen_model, named_vars, seeded_var_builder, stream_seed};
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarMap;
@@ -72,18 +72,39 @@ pub fn objective(
     })
 }
 
+/// Windows per micro-batch on the CPU: a step's batch is cut into blocks of
+/// this many, whose gradients are computed side by side (`compute`) and
+/// summed. Fixed rather than the thread count, so that a run gives the same
+/// model on any machine.
+pub const MICRO_BATCH: usize = 16;
+
 /// One optimiser step on a batch (dropout on); returns the detached loss.
 /// Shared by training and `shoptrain bench`, so the bench times the real step.
 pub fn train_step(
     model: &Model,
     opt: &mut AdamW,
-    batch: (&Tensor, &Tensor),
+    (x, y): (&Tensor, &Tensor),
     noise: &Noise,
     loss: Loss,
 ) -> Result<Tensor> {
-    let loss = objective(model, batch, Some(noise), loss)?;
-    opt.backward_step(&loss)?;
-    Ok(loss.detach())
+    if !x.device().is_cpu() {
+        let loss = objective(model, (x, y), Some(noise), loss)?;
+        opt.backward_step(&loss)?;
+        return Ok(loss.detach());
+    }
+    let n = x.dim(0)?;
+    let noises: Vec<Noise> = (0..n.div_ceil(MICRO_BATCH)).map(|_| noise.fork()).collect();
+    let parts = compute::in_row_blocks(n, MICRO_BATCH, |start, len| {
+        let (xb, yb) = (x.narrow(0, start, len)?, y.narrow(0, start, len)?);
+        let noise = &noises[start / MICRO_BATCH];
+        // each block's mean loss weighted by its share: the sum is the batch's mean
+        let part = (objective(model, (&xb, &yb), Some(noise), loss)? * (len as f64 / n as f64))?;
+        let grads = part.backward()?;
+        Ok((part.detach(), grads))
+    })?;
+    let (losses, grads): (Vec<Tensor>, Vec<_>) = parts.into_iter().unzip();
+    opt.apply(&grads)?;
+    Ok(Tensor::stack(&losses, 0)?.sum(0)?)
 }
 
 /// Where a run's weights and progress start.
@@ -160,18 +181,17 @@ fn trained(vars: &[(String, Var)]) -> Vec<(String, Var)> {
         .collect()
 }
 
-/// The model's quantiles of every window in `xs`, `[n, levels, horizon]`
-/// flattened, forecast in batches.
-fn quantiles_of(model: &Model, xs: &Tensor) -> Result<Vec<f32>> {
-    let count = xs.dim(0)?;
-    let mut out = Vec::new();
-    for start in (0..count).step_by(EVAL_BATCH) {
-        let n = (count - start).min(EVAL_BATCH);
+/// The quantiles of the model with these variables for every window in
+/// `xs`, `[n, levels, horizon]` flattened, forecast in row blocks side by
+/// side without an autograd graph.
+fn quantiles_of(cfg: &ModelConfig, vars: &[(String, Var)], xs: &Tensor) -> Result<Vec<f32>> {
+    let model = frozen_model(cfg, vars, xs.device())?;
+    let blocks = compute::in_row_blocks(xs.dim(0)?, compute::FORECAST_BLOCK, |start, n| {
         let (_, q) = model.forward_quantiles(&xs.narrow(0, start, n)?, None)?;
         let q = q.context("a model with quantile levels gave no quantiles")?;
-        out.extend(q.flatten_all()?.to_vec1::<f32>()?);
-    }
-    Ok(out)
+        Ok(q.flatten_all()?.to_vec1::<f32>()?)
+    })?;
+    Ok(blocks.concat())
 }
 
 /// A copy of the weights as they are now. `copy` first: on the same device
@@ -261,7 +281,7 @@ impl Run<'_> {
         bar.set_position(start.state.epoch as u64);
         let (mut state, mut best) = (start.state, start.best);
         if starts_at_base {
-            self.start_at_the_base(meta, &model, &vars, &data, &mut state, &mut best)?;
+            self.start_at_the_base(meta, &vars, &data, &mut state, &mut best)?;
         }
         let train_started = Instant::now();
         let mut windows_seen = 0usize;
@@ -270,7 +290,8 @@ impl Run<'_> {
             let t0 = Instant::now();
             let train_loss = self.train_epoch(&model, &mut opt, &data, meta, epoch)?;
             windows_seen += self.prepared.train.count;
-            let val_loss = self.validation_loss(&model, &data, meta.training.config.loss)?;
+            let val_loss =
+                self.validation_loss(&meta.architecture, &vars, &data, meta.training.config.loss)?;
             if !train_loss.is_finite() || !val_loss.is_finite() {
                 bail!("loss became non-finite at epoch {epoch} (train {train_loss}, val {val_loss}); try a lower --lr");
             }
@@ -300,7 +321,7 @@ impl Run<'_> {
         meta.training.epochs_run = state.epoch;
         meta.training.best_epoch = state.best_epoch;
         meta.training.best_val_loss = state.best_val_loss;
-        self.calibrate(meta, &model, &vars, &data, &mut best)?;
+        self.calibrate(meta, &vars, &data, &mut best)?;
         meta.history = state.history;
         finish(
             self.reg,
@@ -324,13 +345,13 @@ impl Run<'_> {
     fn start_at_the_base(
         &self,
         meta: &ModelMetadata,
-        model: &Model,
         vars: &[(String, Var)],
         data: &DeviceData,
         state: &mut RunState,
         best: &mut Option<Vec<(String, Tensor)>>,
     ) -> Result<()> {
-        let val_loss = self.validation_loss(model, data, meta.training.config.loss)?;
+        let val_loss =
+            self.validation_loss(&meta.architecture, vars, data, meta.training.config.loss)?;
         state.best_val_loss = Some(val_loss);
         state.best_epoch = Some(0);
         self.save_best(meta, vars, 0, Some(val_loss), best)
@@ -365,16 +386,23 @@ impl Run<'_> {
         Ok(total.to_scalar::<f32>()? as f64 / n_train.max(1) as f64)
     }
 
-    fn validation_loss(&self, model: &Model, data: &DeviceData, loss: Loss) -> Result<f64> {
+    /// The objective over the validation windows, forecast in row blocks
+    /// side by side without an autograd graph.
+    fn validation_loss(
+        &self,
+        cfg: &ModelConfig,
+        vars: &[(String, Var)],
+        data: &DeviceData,
+        loss: Loss,
+    ) -> Result<f64> {
         let count = self.prepared.val.count;
-        let mut total = 0.0f64;
-        for start in (0..count).step_by(EVAL_BATCH) {
-            let n = (count - start).min(EVAL_BATCH);
+        let model = frozen_model(cfg, vars, self.device)?;
+        let sums = compute::in_row_blocks(count, compute::FORECAST_BLOCK, |start, n| {
             let x = data.x_val.narrow(0, start, n)?;
             let y = data.y_val.narrow(0, start, n)?;
-            total += objective(model, (&x, &y), None, loss)?.to_scalar::<f32>()? as f64 * n as f64;
-        }
-        Ok(total / count.max(1) as f64)
+            Ok(objective(&model, (&x, &y), None, loss)?.to_scalar::<f32>()? as f64 * n as f64)
+        })?;
+        Ok(sums.iter().sum::<f64>() / count.max(1) as f64)
     }
 
     /// Scales the best weights' quantile steps to fit every window of the
@@ -383,7 +411,6 @@ impl Run<'_> {
     fn calibrate(
         &self,
         meta: &ModelMetadata,
-        model: &Model,
         vars: &[(String, Var)],
         data: &DeviceData,
         best: &mut [(String, Tensor)],
@@ -397,7 +424,7 @@ impl Run<'_> {
         load_weights(vars, &weights, self.device)?;
         let xs = Tensor::cat(&[&data.x_train, &data.x_val], 0)?;
         let ys = Tensor::cat(&[&data.y_train, &data.y_val], 0)?;
-        let mut quantiles = quantiles_of(model, &xs)?;
+        let mut quantiles = quantiles_of(&meta.architecture, vars, &xs)?;
         let mut actual = ys.flatten_all()?.to_vec1::<f32>()?;
         if let Some(held_out) = self.out_of_fold_medians(meta, data, median)? {
             let levels = levels.len();
@@ -464,7 +491,8 @@ impl Run<'_> {
             for epoch in 1..=epochs {
                 self.train_epoch(&model, &mut opt, &part, meta, epoch)?;
             }
-            let q = quantiles_of(&model, &data.x_train.narrow(0, held.0, held.1)?)?;
+            let held_out = data.x_train.narrow(0, held.0, held.1)?;
+            let q = quantiles_of(&meta.architecture, &vars, &held_out)?;
             for window in q.chunks(levels * h) {
                 out.extend_from_slice(&window[median * h..(median + 1) * h]);
             }

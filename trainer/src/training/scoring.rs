@@ -2,6 +2,7 @@
 
 use super::Prepared;
 use crate::baselines::{ets_forecast, naive_forecast, ETS, SEASONAL_NAIVE};
+use crate::compute;
 use anyhow::Result;
 use shoptrain_shared::features::Windows;
 use shoptrain_shared::forecast::Forecaster;
@@ -90,12 +91,13 @@ fn ets_on_windows(p: &Prepared, horizon: usize) -> Result<Vec<f32>, String> {
 /// points, and the quantiles when the model gives them.
 pub fn forecast_windows(f: &Forecaster, w: &Windows) -> Result<(Vec<f32>, Option<Quantiles>)> {
     let per = f.meta.architecture.input_width();
+    let blocks = compute::in_row_blocks(w.count, compute::FORECAST_BLOCK, |start, n| {
+        let x = &w.x[start * per..(start + n) * per];
+        Ok(f.forecast_rows(x, &w.scales[start..start + n])?)
+    })?;
     let mut out = Vec::with_capacity(w.count * f.meta.horizon);
     let mut quantiles = None;
-    for start in (0..w.count).step_by(EVAL_BATCH) {
-        let n = (w.count - start).min(EVAL_BATCH);
-        let x = &w.x[start * per..(start + n) * per];
-        let (values, q) = f.forecast_rows(x, &w.scales[start..start + n])?;
+    for (values, q) in blocks {
         out.extend(values);
         if let Some(q) = &q {
             Quantiles::append(&mut quantiles, q);

@@ -1,0 +1,91 @@
+//! Where the trainer's CPU parallelism comes from. candle can split each op
+//! across threads, but at these models' sizes that cost more than it gained
+//! (one thread trained faster than two: BENCHMARKS.md, "Threads"). So each
+//! candle op runs on one thread, and independent work — the micro-batches of
+//! a training step, row blocks of a forecast, the series of `train --each` —
+//! runs side by side on one pool of threads.
+
+use anyhow::Result;
+use rayon::prelude::*;
+use std::sync::OnceLock;
+
+/// The environment variable that sets the pool's size (default: every core;
+/// `RAYON_NUM_THREADS` is read when it is not set).
+pub const THREADS_VAR: &str = "SHOPTRAIN_THREADS";
+
+/// Windows per block when a forecast of many windows is split across the
+/// pool: fixed, so the numbers do not depend on the thread count.
+pub const FORECAST_BLOCK: usize = 64;
+
+static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+
+fn from_env(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|&n| n > 0)
+}
+
+fn budget() -> usize {
+    from_env(THREADS_VAR)
+        .or_else(|| from_env("RAYON_NUM_THREADS"))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Call first in `main`, before any other thread starts: sizes the pool from
+/// the environment, then has candle run each op on one thread (candle reads
+/// these variables at every matrix product). Child processes inherit the
+/// pool's size through [`THREADS_VAR`].
+pub fn init() {
+    let threads = pool().current_num_threads();
+    std::env::set_var(THREADS_VAR, threads.to_string());
+    std::env::set_var("RAYON_NUM_THREADS", "1");
+    std::env::set_var("CANDLE_NUM_THREADS", "1");
+}
+
+/// The pool independent work runs on.
+pub fn pool() -> &'static rayon::ThreadPool {
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(budget())
+            .thread_name(|i| format!("shoptrain-compute-{i}"))
+            .build()
+            .expect("cannot start the compute threads")
+    })
+}
+
+/// `f(start, len)` for consecutive blocks of at most `block` of `count`
+/// rows, side by side on the pool; the results in row order.
+pub fn in_row_blocks<T: Send>(
+    count: usize,
+    block: usize,
+    f: impl Fn(usize, usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let block = block.max(1);
+    let starts: Vec<usize> = (0..count).step_by(block).collect();
+    pool().install(|| {
+        starts
+            .par_iter()
+            .map(|&start| f(start, block.min(count - start)))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn row_blocks_cover_every_row_once_in_order() {
+        let blocks = super::in_row_blocks(10, 4, |start, len| Ok((start, len))).unwrap();
+        assert_eq!(blocks, vec![(0, 4), (4, 4), (8, 2)]);
+        assert!(super::in_row_blocks(0, 4, |s, l| Ok((s, l)))
+            .unwrap()
+            .is_empty());
+        let err = super::in_row_blocks(5, 2, |s, _| {
+            if s == 2 {
+                anyhow::bail!("block at 2")
+            }
+            Ok(s)
+        });
+        assert_eq!(err.unwrap_err().to_string(), "block at 2");
+    }
+}
