@@ -17,7 +17,7 @@ pub const THREADS_VAR: &str = "SHOPTRAIN_THREADS";
 /// pool: fixed, so the numbers do not depend on the thread count.
 pub const FORECAST_BLOCK: usize = 64;
 
-static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
 
 fn from_env(name: &str) -> Option<usize> {
     std::env::var(name)
@@ -37,21 +37,23 @@ fn budget() -> usize {
 /// these variables at every matrix product). Child processes inherit the
 /// pool's size through [`THREADS_VAR`].
 pub fn init() {
-    let threads = pool().current_num_threads();
+    let threads = pool().map_or(1, |p| p.current_num_threads());
     std::env::set_var(THREADS_VAR, threads.to_string());
     std::env::set_var("RAYON_NUM_THREADS", "1");
     std::env::set_var("CANDLE_NUM_THREADS", "1");
 }
 
-/// The pool independent work runs on.
-pub fn pool() -> &'static rayon::ThreadPool {
+/// The pool independent work runs on; None if the system would not start
+/// its threads, and then the work runs on the calling thread.
+fn pool() -> Option<&'static rayon::ThreadPool> {
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(budget())
             .thread_name(|i| format!("shoptrain-compute-{i}"))
             .build()
-            .expect("cannot start the compute threads")
+            .ok()
     })
+    .as_ref()
 }
 
 /// `f(start, len)` for consecutive blocks of at most `block` of `count`
@@ -63,12 +65,11 @@ pub fn in_row_blocks<T: Send>(
 ) -> Result<Vec<T>> {
     let block = block.max(1);
     let starts: Vec<usize> = (0..count).step_by(block).collect();
-    pool().install(|| {
-        starts
-            .par_iter()
-            .map(|&start| f(start, block.min(count - start)))
-            .collect()
-    })
+    let run = |start: &usize| f(*start, block.min(count - start));
+    match pool() {
+        Some(pool) => pool.install(|| starts.par_iter().map(run).collect()),
+        None => starts.iter().map(run).collect(),
+    }
 }
 
 #[cfg(test)]
