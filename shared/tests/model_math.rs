@@ -4,7 +4,7 @@ use candle_core::{DType, Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shoptrain_shared::models::kan::{b_spline_bases, KanConfig};
-use shoptrain_shared::models::mlstm::mlstm_parallel;
+use shoptrain_shared::models::mlstm::{causal_mask, mlstm_parallel};
 
 fn random(rng: &mut ChaCha8Rng, n: usize, scale: f32) -> Vec<f32> {
     (0..n)
@@ -73,6 +73,7 @@ fn parallel_mlstm_equals_the_recurrence() {
         &tensor(&v, &[b, h, t, d]),
         &tensor(&ig, &[b, h, t]),
         &tensor(&fg, &[b, h, t]),
+        &causal_mask(t, candle_core::DType::F32, &dev).unwrap(),
     )
     .unwrap()
     .flatten_all()

@@ -12,7 +12,7 @@ use super::dropout::{Dropout, Noise};
 use super::encoder::EncoderLayer;
 use super::linear::{linear, Linear};
 use super::norm::{layer_norm, LayerNorm};
-use candle_core::{Result, Tensor, D};
+use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
@@ -54,23 +54,9 @@ fn log_sigmoid(x: &Tensor) -> Result<Tensor> {
     x.minimum(0f32)? - (neg_abs.exp()? + 1.0)?.log()?
 }
 
-/// The stabilised parallel mLSTM cell.
-///
-/// `q`, `k`, `v`: `[b, heads, t, dh]`; `i_pre`, `f_pre` (gate pre-activations):
-/// `[b, heads, t]`. Returns `h`: `[b, heads, t, dh]`, equal to running the
-/// recurrence `C_t = f_t C_{t-1} + i_t v_t k_tᵀ/√dh`, `n_t = f_t n_{t-1} + i_t k_t/√dh`,
-/// `h_t = C_t q_t / max(|n_tᵀ q_t|, 1)` step by step.
-pub fn mlstm_parallel(
-    q: &Tensor,
-    k: &Tensor,
-    v: &Tensor,
-    i_pre: &Tensor,
-    f_pre: &Tensor,
-) -> Result<Tensor> {
-    let t = q.dim(2)?;
-    let dh = q.dim(3)?;
-    // F[t] = Σ_{s≤t} log f_s ; log D[t, s] = F[t] - F[s] + ĩ[s] for s ≤ t.
-    let cum = log_sigmoid(f_pre)?.cumsum(D::Minus1)?;
+/// `[t, t]`: 0 where a step may read another (itself and earlier steps),
+/// −∞ where it may not. Built once per block, not per forward.
+pub fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
     let causal: Vec<f32> = (0..t * t)
         .map(|idx| {
             if idx % t <= idx / t {
@@ -80,12 +66,31 @@ pub fn mlstm_parallel(
             }
         })
         .collect();
-    let causal = Tensor::from_vec(causal, (t, t), q.device())?.to_dtype(q.dtype())?;
+    Tensor::from_vec(causal, (t, t), device)?.to_dtype(dtype)
+}
+
+/// The stabilised parallel mLSTM cell.
+///
+/// `q`, `k`, `v`: `[b, heads, t, dh]`; `i_pre`, `f_pre` (gate pre-activations):
+/// `[b, heads, t]`; `causal`: [`causal_mask`] of `t`. Returns `h`: `[b, heads, t, dh]`, equal to running the
+/// recurrence `C_t = f_t C_{t-1} + i_t v_t k_tᵀ/√dh`, `n_t = f_t n_{t-1} + i_t k_t/√dh`,
+/// `h_t = C_t q_t / max(|n_tᵀ q_t|, 1)` step by step.
+pub fn mlstm_parallel(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    i_pre: &Tensor,
+    f_pre: &Tensor,
+    causal: &Tensor,
+) -> Result<Tensor> {
+    let dh = q.dim(3)?;
+    // F[t] = Σ_{s≤t} log f_s ; log D[t, s] = F[t] - F[s] + ĩ[s] for s ≤ t.
+    let cum = log_sigmoid(f_pre)?.cumsum(D::Minus1)?;
     let log_d = cum
         .unsqueeze(3)?
         .broadcast_sub(&cum.unsqueeze(2)?)?
         .broadcast_add(&i_pre.unsqueeze(2)?)?
-        .broadcast_add(&causal)?;
+        .broadcast_add(causal)?;
     // The stabiliser cancels out mathematically, so it carries no gradient.
     let m = log_d.max_keepdim(D::Minus1)?.detach();
     let decay = log_d.broadcast_sub(&m)?.exp()?;
@@ -117,10 +122,17 @@ pub struct MlstmBlock {
     norm: LayerNorm,
     dropout: Dropout,
     heads: usize,
+    causal: Tensor,
 }
 
 impl MlstmBlock {
-    pub fn new(d: usize, heads: usize, dropout: f32, vb: VarBuilder) -> Result<MlstmBlock> {
+    pub fn new(
+        d: usize,
+        heads: usize,
+        window: usize,
+        dropout: f32,
+        vb: VarBuilder,
+    ) -> Result<MlstmBlock> {
         if heads == 0 || !d.is_multiple_of(heads) {
             candle_core::bail!("d_model {d} must be a multiple of heads {heads}");
         }
@@ -135,6 +147,7 @@ impl MlstmBlock {
             norm: layer_norm(d, vb.pp("norm"))?,
             dropout: Dropout::new(dropout),
             heads,
+            causal: causal_mask(window, vb.dtype(), vb.device())?,
         })
     }
 
@@ -158,6 +171,7 @@ impl MlstmBlock {
             &gate(&self.igate)?,
             // a +3 bias starts the forget gate near 0.95: remember by default
             &(gate(&self.fgate)? + 3.0)?,
+            &self.causal,
         )?;
         let h = head_norm(&h)?.transpose(1, 2)?.reshape((b, t, d))?;
         let o = candle_nn::ops::sigmoid(&self.ogate.forward(x)?)?;
@@ -182,6 +196,7 @@ impl MlstmForecaster {
                 MlstmBlock::new(
                     cfg.d_model,
                     cfg.heads,
+                    cfg.window,
                     cfg.dropout,
                     vb.pp(format!("blocks.{i}")),
                 )

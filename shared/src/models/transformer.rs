@@ -49,6 +49,8 @@ pub struct TransformerForecaster {
     layers: Vec<EncoderLayer>,
     norm: LayerNorm,
     head: Linear,
+    /// `[window, d_model]`, built once.
+    positions: Tensor,
 }
 
 impl TransformerForecaster {
@@ -69,14 +71,21 @@ impl TransformerForecaster {
             layers,
             norm: layer_norm(cfg.d_model, vb.pp("norm"))?,
             head: linear(cfg.d_model, cfg.horizon, vb.pp("head"))?,
+            positions: sinusoidal_positions(cfg.window, cfg.d_model, vb.device())?
+                .to_dtype(vb.dtype())?,
         })
     }
 
     pub fn forward(&self, x: &Tensor, noise: Option<&Noise>) -> Result<Tensor> {
         let (_, t, _) = x.dims3()?;
         let mut h = self.proj.forward(x)?;
-        let d = h.dim(2)?;
-        h = h.broadcast_add(&sinusoidal_positions(t, d, x.device())?)?;
+        if t != self.positions.dim(0)? {
+            candle_core::bail!(
+                "windows of {t} days, the model reads {}",
+                self.positions.dim(0)?
+            );
+        }
+        h = h.broadcast_add(&self.positions)?;
         for layer in &self.layers {
             h = layer.forward(&h, noise)?;
         }
