@@ -64,6 +64,9 @@ impl Forecaster {
     pub fn window(&self) -> usize {
         self.meta.window
     }
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
     pub fn horizon(&self) -> usize {
         self.meta.horizon
     }

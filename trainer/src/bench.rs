@@ -232,11 +232,16 @@ fn bench_model(
     }
     let big = x.narrow(0, 0, n.min(EVAL_BATCH))?;
     let forecast_big = || {
-        compute::in_row_blocks(big.dim(0)?, compute::FORECAST_BLOCK, |start, len| {
-            Ok(model
-                .forward(&big.narrow(0, start, len)?, None)?
-                .to_vec2::<f32>()?)
-        })
+        compute::in_row_blocks(
+            device,
+            big.dim(0)?,
+            compute::FORECAST_BLOCK,
+            |start, len| {
+                Ok(model
+                    .forward(&big.narrow(0, start, len)?, None)?
+                    .to_vec2::<f32>()?)
+            },
+        )
     };
     forecast_big()?;
     let t = Instant::now();

@@ -6,6 +6,7 @@
 //! runs side by side on one pool of threads.
 
 use anyhow::Result;
+use candle_core::Device;
 use rayon::prelude::*;
 use std::sync::OnceLock;
 
@@ -37,10 +38,11 @@ fn budget() -> usize {
 /// these variables at every matrix product). Child processes inherit the
 /// pool's size through [`THREADS_VAR`].
 pub fn init() {
-    let threads = pool().map_or(1, |p| p.current_num_threads());
-    std::env::set_var(THREADS_VAR, threads.to_string());
+    // the variables first, while this is the only thread
+    std::env::set_var(THREADS_VAR, budget().to_string());
     std::env::set_var("RAYON_NUM_THREADS", "1");
     std::env::set_var("CANDLE_NUM_THREADS", "1");
+    pool();
 }
 
 /// The pool independent work runs on; None if the system would not start
@@ -57,8 +59,11 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
 }
 
 /// `f(start, len)` for consecutive blocks of at most `block` of `count`
-/// rows, side by side on the pool; the results in row order.
+/// rows, side by side on the pool when the tensors live on the CPU (a GPU
+/// queues its own work: there they run one after another); the results in
+/// row order.
 pub fn in_row_blocks<T: Send>(
+    device: &Device,
     count: usize,
     block: usize,
     f: impl Fn(usize, usize) -> Result<T> + Sync,
@@ -66,7 +71,7 @@ pub fn in_row_blocks<T: Send>(
     let block = block.max(1);
     let starts: Vec<usize> = (0..count).step_by(block).collect();
     let run = |start: &usize| f(*start, block.min(count - start));
-    match pool() {
+    match pool().filter(|_| device.is_cpu()) {
         Some(pool) => pool.install(|| starts.par_iter().map(run).collect()),
         None => starts.iter().map(run).collect(),
     }
@@ -76,12 +81,12 @@ pub fn in_row_blocks<T: Send>(
 mod tests {
     #[test]
     fn row_blocks_cover_every_row_once_in_order() {
-        let blocks = super::in_row_blocks(10, 4, |start, len| Ok((start, len))).unwrap();
+        let cpu = &candle_core::Device::Cpu;
+        let blocks = super::in_row_blocks(cpu, 10, 4, |start, len| Ok((start, len))).unwrap();
         assert_eq!(blocks, vec![(0, 4), (4, 4), (8, 2)]);
-        assert!(super::in_row_blocks(0, 4, |s, l| Ok((s, l)))
-            .unwrap()
-            .is_empty());
-        let err = super::in_row_blocks(5, 2, |s, _| {
+        let none = super::in_row_blocks(cpu, 0, 4, |s, l| Ok((s, l))).unwrap();
+        assert!(none.is_empty());
+        let err = super::in_row_blocks(cpu, 5, 2, |s, _| {
             if s == 2 {
                 anyhow::bail!("block at 2")
             }

@@ -94,7 +94,7 @@ pub fn train_step(
     }
     let n = x.dim(0)?;
     let noises: Vec<Noise> = (0..n.div_ceil(MICRO_BATCH)).map(|_| noise.fork()).collect();
-    let parts = compute::in_row_blocks(n, MICRO_BATCH, |start, len| {
+    let parts = compute::in_row_blocks(x.device(), n, MICRO_BATCH, |start, len| {
         let (xb, yb) = (x.narrow(0, start, len)?, y.narrow(0, start, len)?);
         let noise = &noises[start / MICRO_BATCH];
         // each block's mean loss weighted by its share: the sum is the batch's mean
@@ -186,7 +186,8 @@ fn trained(vars: &[(String, Var)]) -> Vec<(String, Var)> {
 /// side without an autograd graph.
 fn quantiles_of(cfg: &ModelConfig, vars: &[(String, Var)], xs: &Tensor) -> Result<Vec<f32>> {
     let model = frozen_model(cfg, vars, xs.device())?;
-    let blocks = compute::in_row_blocks(xs.dim(0)?, compute::FORECAST_BLOCK, |start, n| {
+    let (count, device) = (xs.dim(0)?, xs.device());
+    let blocks = compute::in_row_blocks(device, count, compute::FORECAST_BLOCK, |start, n| {
         let (_, q) = model.forward_quantiles(&xs.narrow(0, start, n)?, None)?;
         let q = q.context("a model with quantile levels gave no quantiles")?;
         Ok(q.flatten_all()?.to_vec1::<f32>()?)
@@ -397,11 +398,12 @@ impl Run<'_> {
     ) -> Result<f64> {
         let count = self.prepared.val.count;
         let model = frozen_model(cfg, vars, self.device)?;
-        let sums = compute::in_row_blocks(count, compute::FORECAST_BLOCK, |start, n| {
-            let x = data.x_val.narrow(0, start, n)?;
-            let y = data.y_val.narrow(0, start, n)?;
-            Ok(objective(&model, (&x, &y), None, loss)?.to_scalar::<f32>()? as f64 * n as f64)
-        })?;
+        let sums =
+            compute::in_row_blocks(self.device, count, compute::FORECAST_BLOCK, |start, n| {
+                let x = data.x_val.narrow(0, start, n)?;
+                let y = data.y_val.narrow(0, start, n)?;
+                Ok(objective(&model, (&x, &y), None, loss)?.to_scalar::<f32>()? as f64 * n as f64)
+            })?;
         Ok(sums.iter().sum::<f64>() / count.max(1) as f64)
     }
 

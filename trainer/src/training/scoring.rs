@@ -91,10 +91,11 @@ fn ets_on_windows(p: &Prepared, horizon: usize) -> Result<Vec<f32>, String> {
 /// points, and the quantiles when the model gives them.
 pub fn forecast_windows(f: &Forecaster, w: &Windows) -> Result<(Vec<f32>, Option<Quantiles>)> {
     let per = f.meta.architecture.input_width();
-    let blocks = compute::in_row_blocks(w.count, compute::FORECAST_BLOCK, |start, n| {
-        let x = &w.x[start * per..(start + n) * per];
-        Ok(f.forecast_rows(x, &w.scales[start..start + n])?)
-    })?;
+    let blocks =
+        compute::in_row_blocks(f.device(), w.count, compute::FORECAST_BLOCK, |start, n| {
+            let x = &w.x[start * per..(start + n) * per];
+            Ok(f.forecast_rows(x, &w.scales[start..start + n])?)
+        })?;
     let mut out = Vec::with_capacity(w.count * f.meta.horizon);
     let mut quantiles = None;
     for (values, q) in blocks {
