@@ -4,7 +4,7 @@
 //! input's gradient is the incoming one unchanged and the bias's is one pass
 //! of column sums.
 
-use super::{fusable, values};
+use super::{fusable, row_width, values};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
 /// `x + bias` with `bias` (`[n]`) added to every row of `x` (`[.., n]`).
@@ -72,7 +72,7 @@ impl CustomOp1 for ColumnSums {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let g = values(s, l)?;
-        let n = l.dims().last().copied().unwrap_or(1).max(1);
+        let n = row_width(l);
         let mut sums = vec![0f32; n];
         for row in g.chunks_exact(n) {
             sums.iter_mut().zip(row).for_each(|(s, v)| *s += v);

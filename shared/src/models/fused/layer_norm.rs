@@ -7,7 +7,7 @@
 //! `[rows + 2, n]`: the input's gradient, then the scale's, then the shift's
 //! — because a custom op yields one tensor; they are narrowed apart after.
 
-use super::{fusable, values};
+use super::{fusable, row_width, values};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, D};
 
 /// `(x − mean) / √(var + eps) ⊙ weight + bias` over the last dimension.
@@ -41,10 +41,6 @@ fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     let mean = row.iter().sum::<f32>() / n;
     let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
     (mean, 1.0 / (var + eps).sqrt())
-}
-
-fn row_width(l: &Layout) -> usize {
-    l.dims().last().copied().unwrap_or(1).max(1)
 }
 
 struct LayerNorm {

@@ -34,6 +34,11 @@ pub(crate) fn values<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a
     }
 }
 
+/// Length of the last dimension: the row every per-row kernel walks.
+pub(crate) fn row_width(l: &Layout) -> usize {
+    l.dims().last().copied().unwrap_or(1).max(1)
+}
+
 /// `tanh` as a rational function (the minimax approximation Eigen uses for
 /// float), accurate to a few ulp and free of branches, so the loops around it
 /// vectorise; `f32::tanh` was a fifth of a transformer step through GELU.

@@ -3,7 +3,7 @@
 //! backward; this is one pass per row each way, the backward
 //! `dx = y ⊙ (g − Σ g ⊙ y)` reading the saved output.
 
-use super::{fusable, values};
+use super::{fusable, row_width, values};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor, D};
 
 /// Softmax over the last dimension.
@@ -29,7 +29,7 @@ impl CustomOp1 for Softmax {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = values(s, l)?;
-        let n = l.dims().last().copied().unwrap_or(1).max(1);
+        let n = row_width(l);
         let mut y = vec![0f32; x.len()];
         for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
             let max = xr.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -64,7 +64,7 @@ impl CustomOp2 for SoftmaxGrad {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let (y, g) = (values(s1, l1)?, values(s2, l2)?);
-        let n = l1.dims().last().copied().unwrap_or(1).max(1);
+        let n = row_width(l1);
         let mut dx = vec![0f32; y.len()];
         for ((yr, gr), dr) in y
             .chunks_exact(n)
