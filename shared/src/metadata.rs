@@ -242,6 +242,10 @@ pub struct ModelMetadata {
     /// Set by a soft delete; the files stay until a hard delete.
     #[serde(default)]
     pub deleted_at: Option<String>,
+    /// What went wrong without costing the model, e.g. a loss curve that
+    /// could not be drawn: the run completed, its weights are written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Brings metadata written under an older schema to the current one.

@@ -6,5 +6,6 @@
     reason = "integration test code"
 )]
 
+mod gpu_layouts;
 mod model_math;
 mod naming_props;

@@ -1,9 +1,26 @@
 //! The loss curve PNG: train and validation loss per epoch, best epoch marked.
+//! Its text is drawn with a font compiled into the binary (Liberation Sans,
+//! SIL OFL 1.1, `trainer/assets/fonts/`), so that a server or container
+//! without system fonts draws the same picture.
 
 use anyhow::{Context, Result};
 use plotters::prelude::*;
 use shoptrain_shared::metadata::EpochRecord;
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// The font family the chart asks for; registered once per process.
+const FONT: &str = "sans-serif";
+
+fn register_font() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        let bytes = include_bytes!("../assets/fonts/LiberationSans-Regular.ttf");
+        plotters::style::register_font(FONT, FontStyle::Normal, bytes).is_ok()
+    });
+    anyhow::ensure!(ok, "the embedded font could not be read");
+    Ok(())
+}
 
 /// `objective` names what was minimised (`ModelMetadata::objective`) for the y axis.
 pub fn draw_loss_curve(
@@ -13,6 +30,7 @@ pub fn draw_loss_curve(
     history: &[EpochRecord],
     best_epoch: Option<u32>,
 ) -> Result<()> {
+    register_font()?;
     let tmp = crate::atomic::temp_file_beside(path, ".png")?;
     {
         let root = BitMapBackend::new(tmp.path(), (900, 540)).into_drawing_area();
@@ -24,7 +42,7 @@ pub fn draw_loss_curve(
             .filter(|v| v.is_finite());
         let top = losses.fold(0.0f64, f64::max).max(1e-6) * 1.08;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
+            .caption(title, (FONT, 22))
             .margin(16)
             .x_label_area_size(42)
             .y_label_area_size(64)

@@ -450,3 +450,87 @@ fn old_epoch_checkpoints_are_removed_as_training_goes() {
         "{stderr}"
     );
 }
+
+/// Decodes an RGB(A) PNG; returns (width, height, pixels that are not near white).
+fn png_ink(path: &std::path::Path) -> (u32, u32, usize) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let ink = buf[..info.buffer_size()]
+        .chunks(channels)
+        .filter(|px| px[..3].iter().any(|&c| c < 200))
+        .count();
+    (info.width, info.height, ink)
+}
+
+#[test]
+fn training_on_a_machine_without_fonts_draws_the_curve_with_the_embedded_one() {
+    let dir = crate::dir();
+    let data = dir.small_data(60);
+    // a font configuration that lists no fonts, as on a bare server or container
+    let conf = dir.create(
+        "fonts.conf",
+        "<?xml version=\"1.0\"?>\n<fontconfig><dir>/nonexistent</dir></fontconfig>\n",
+    );
+    let prefix = {
+        let mut cmd = dir.quick_train_cmd(&data, "kan");
+        cmd.cmd
+            .env("FONTCONFIG_FILE", &conf)
+            .env("FONTCONFIG_PATH", dir.path());
+        let out = cmd.ok();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v[0]["prefix"].as_str().unwrap().to_string()
+    };
+    let meta: serde_json::Value =
+        serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
+    assert_eq!(meta["status"], "completed");
+    assert!(meta.get("warnings").is_none(), "{meta}");
+    assert!(dir
+        .models()
+        .join(format!("{prefix}_model.safetensors"))
+        .is_file());
+    let (w, h, ink) = png_ink(&dir.models().join(format!("{prefix}_loss_curve.png")));
+    assert_eq!((w, h), (900, 540));
+    // axes, two lines, a legend and text: thousands of dark pixels
+    assert!(ink > 3000, "only {ink} drawn pixels");
+}
+
+#[test]
+fn a_loss_curve_that_cannot_be_written_costs_a_warning_not_the_model() {
+    let dir = crate::dir();
+    let data = dir.small_data(60);
+    // a directory where the PNG should go: the rename onto it fails
+    let blocked = dir.models().join("product_P001_all_kan_v1_loss_curve.png");
+    std::fs::create_dir_all(blocked.join("occupied")).unwrap();
+    let out = dir.quick_train_cmd(&data, "kan").output();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: product_P001_all_kan_v1:") && stderr.contains("not written"),
+        "{stderr}"
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&dir.read("models/product_P001_all_kan_v1_metadata.json")).unwrap();
+    assert_eq!(meta["status"], "completed");
+    let warnings = meta["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("_loss_curve.png not written"),
+        "{warnings:?}"
+    );
+    let weights = dir
+        .models()
+        .join("product_P001_all_kan_v1_model.safetensors");
+    assert!(weights.is_file());
+    // the registry check accepts the recorded absence
+    dir.cmd().args(["index", "verify"]).ok();
+}

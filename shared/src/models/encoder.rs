@@ -7,6 +7,7 @@ use super::dropout::{Dropout, Noise};
 use super::fused::gelu::gelu;
 use super::fused::softmax::softmax_last_dim;
 use super::linear::{linear, Linear};
+use super::matmul::matmul;
 use super::norm::{layer_norm, LayerNorm};
 use candle_core::{Result, Tensor};
 use candle_nn::{Module, VarBuilder};
@@ -41,9 +42,9 @@ impl SelfAttention {
         let q = qkv.get(0)?.contiguous()?;
         let k = qkv.get(1)?.contiguous()?;
         let v = qkv.get(2)?.contiguous()?;
-        let scores = (q.matmul(&k.t()?)? / (dh as f64).sqrt())?;
+        let scores = (matmul(&q, &k.t()?)? / (dh as f64).sqrt())?;
         let attn = softmax_last_dim(&scores)?;
-        let y = attn.matmul(&v)?.transpose(1, 2)?.reshape((b, t, d))?;
+        let y = matmul(&attn, &v)?.transpose(1, 2)?.reshape((b, t, d))?;
         self.out.forward(&y)
     }
 }

@@ -5,6 +5,7 @@
 //! KAN layer keeps inputs inside the grid, where the spline bases are live.
 
 use super::linear::{linear_no_bias, Linear};
+use super::matmul::linear;
 use super::norm::{layer_norm, LayerNorm};
 use candle_core::{Result, Tensor, D};
 use candle_nn::{Init, Module, VarBuilder};
@@ -87,9 +88,7 @@ impl KanLayer {
         let base = self.base.forward(&candle_nn::ops::silu(&x)?)?;
         let bases = b_spline_bases(&x, &self.knots, self.order)?;
         let (b, n, nb) = bases.dims3()?;
-        let spline = bases
-            .reshape((b, n * nb))?
-            .matmul(&self.spline_weight.t()?)?;
+        let spline = linear(&bases.reshape((b, n * nb))?, &self.spline_weight)?;
         base + spline
     }
 

@@ -11,6 +11,7 @@
 use super::dropout::{Dropout, Noise};
 use super::encoder::EncoderLayer;
 use super::linear::{linear, Linear};
+use super::matmul::matmul;
 use super::norm::{layer_norm, LayerNorm};
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{Module, VarBuilder};
@@ -94,10 +95,10 @@ pub fn mlstm_parallel(
     // The stabiliser cancels out mathematically, so it carries no gradient.
     let m = log_d.max_keepdim(D::Minus1)?.detach();
     let decay = log_d.broadcast_sub(&m)?.exp()?;
-    let scores = (q.matmul(&k.t()?)? / (dh as f64).sqrt())?;
+    let scores = (matmul(q, &k.t()?)? / (dh as f64).sqrt())?;
     let c = (scores * decay)?;
     let n = c.sum_keepdim(D::Minus1)?.abs()?.maximum(&m.neg()?.exp()?)?;
-    c.broadcast_div(&n)?.matmul(&v.contiguous()?)
+    matmul(&c.broadcast_div(&n)?, &v.contiguous()?)
 }
 
 /// Normalises each head's output over its own dimensions (no affine part).

@@ -11,6 +11,7 @@ pub mod fused;
 pub mod kan;
 pub mod known_future;
 pub mod linear;
+pub mod matmul;
 pub mod mlstm;
 pub mod norm;
 pub mod quantiles;

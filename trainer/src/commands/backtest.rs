@@ -3,7 +3,7 @@
 
 use crate::backtest::{every_series, run as run_backtest, Plan, Refit, RunEnv};
 use crate::data::load_csv;
-use crate::device::select_device;
+use crate::device::{select_device_for, series_days};
 use crate::output::{print_backtest, print_json, progress_bar};
 use crate::registry::Registry;
 use crate::training::TrainOptions;
@@ -33,7 +33,8 @@ pub fn run(req: BacktestRequest, json: bool) -> Result<()> {
         Some(scope) => vec![scope.clone()],
         None => every_series(&data)?,
     };
-    let device = select_device(req.opts.device)?;
+    // each backtest model learns from one series: at most its days of windows
+    let device = select_device_for(req.opts.device, series_days(&data))?;
     let temp;
     let models = match &req.keep {
         Some(dir) => dir.clone(),

@@ -3,7 +3,7 @@
 
 use crate::batch::{self, BatchPlan, TaskState};
 use crate::data::{load_csv, LoadedData};
-use crate::device::select_device;
+use crate::device::{select_device_for, series_days};
 use crate::output::{print_batch_summary, print_json, print_train_report};
 use crate::registry::Registry;
 use crate::training::{prepare, resume, train_new, Start, TrainOptions, TrainReport};
@@ -51,7 +51,7 @@ pub fn run(dir: &Path, req: TrainRequest, json: bool) -> Result<()> {
             // models directory is opened, so bad input leaves no file behind
             let extra = &data.dataset.columns[1..];
             let prepared = prepare(&data, scope, &feature_names(extra), &req.opts)?;
-            let device = select_device(req.opts.device)?;
+            let device = select_device_for(req.opts.device, prepared.train.count)?;
             let reg = Registry::open(dir)?;
             for &t in types {
                 record(train_new(
@@ -98,7 +98,7 @@ fn fine_tune(
     }
     .reading_like(&meta);
     let prepared = prepare(data, &scope, &meta.features, &opts)?;
-    let device = select_device(opts.device)?;
+    let device = select_device_for(opts.device, prepared.train.count)?;
     let start = Start::FineTune {
         parent: parent.clone(),
         weights,
@@ -124,7 +124,8 @@ fn train_each(
     opts: &TrainOptions,
     json: bool,
 ) -> Result<()> {
-    let device = select_device(opts.device)?;
+    // each model learns from one series: at most its days of windows
+    let device = select_device_for(opts.device, series_days(data))?;
     let report = batch::run(dir, data, plan, opts, &device)?;
     if json {
         print_json(&report)?;

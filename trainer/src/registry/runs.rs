@@ -107,7 +107,9 @@ impl Registry {
     }
 
     /// Writes the final artifacts (loss curve, weights), then marks the run
-    /// completed in its metadata file and index row.
+    /// completed in its metadata file and index row. The loss curve is a
+    /// by-product: if it cannot be drawn the run still completes, with a
+    /// warning on stderr and in the metadata.
     pub fn complete_run(
         &self,
         meta: &mut ModelMetadata,
@@ -115,13 +117,18 @@ impl Registry {
         header: HashMap<String, String>,
     ) -> Result<()> {
         let title = format!("{} — loss per epoch", meta.prefix);
-        draw_loss_curve(
-            &self.path(&meta.prefix, Artifact::LossCurve),
+        let curve = self.path(&meta.prefix, Artifact::LossCurve);
+        if let Err(e) = draw_loss_curve(
+            &curve,
             &title,
             &meta.objective(),
             &meta.history,
             meta.training.best_epoch,
-        )?;
+        ) {
+            let warning = format!("{} not written: {e:#}", curve.display());
+            eprintln!("warning: {}: {warning}", meta.prefix);
+            meta.warnings.push(warning);
+        }
         let (_, sha) = save_bundle(&self.path(&meta.prefix, Artifact::Weights), weights, header)?;
         meta.weights_sha256 = Some(sha);
         meta.status = Status::Completed;

@@ -102,6 +102,7 @@ pub fn new_metadata(
         host: host_info(setup.device_name),
         error_message: None,
         deleted_at: None,
+        warnings: Vec::new(),
     })
 }
 

@@ -16,7 +16,7 @@ pub use run::{loss_value, train_step};
 pub use scoring::{forecast_windows, score, EVAL_BATCH};
 
 use crate::data::LoadedData;
-use crate::device::{default_batch_size, select_device, DeviceChoice};
+use crate::device::{default_batch_size, select_device_for, DeviceChoice};
 use crate::registry::Registry;
 use anyhow::{bail, Result};
 use artifacts::{new_metadata, RunSetup};
@@ -260,7 +260,7 @@ pub fn resume(
     .reading_like(&meta);
     let scope = meta.versioned_name()?.name.scope;
     let prepared = prepare(data, &scope, &meta.features, &run_opts)?;
-    let (device, _) = select_device(opts.device)?;
+    let (device, _) = select_device_for(opts.device, prepared.train.count)?;
     let run_id = reg.take_over_run(&mut meta)?;
     let best = resume_best_weights(reg, prefix, &resumed)?;
     let start = StartState {

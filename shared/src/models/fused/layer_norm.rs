@@ -18,6 +18,10 @@ pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f32) -> Resul
             &bias.contiguous()?,
             LayerNorm { eps },
         )
+    } else if !(x.track_op() || weight.track_op() || bias.track_op()) {
+        // a forecast on another device: candle-nn's one-kernel layer norm,
+        // which has no backward pass, so training keeps the composite
+        candle_nn::ops::layer_norm(&x.contiguous()?, weight, bias, eps)
     } else {
         reference(x, weight, bias, eps)
     }
@@ -153,6 +157,21 @@ impl CustomOp3 for LayerNormGrad {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{grads_of, max_diff, randn};
+
+    #[test]
+    fn the_graph_free_kernel_for_other_devices_matches_the_composite() -> candle_core::Result<()> {
+        // f64 takes the non-fused branch on the CPU too; detached tensors
+        // (a forecast) take candle-nn's one-kernel layer norm
+        let f64 = |v: candle_core::Var| v.as_tensor().to_dtype(candle_core::DType::F64);
+        let x = f64(randn(&[5, 30, 64], 3.0, 15)?)?;
+        let w = f64(randn(&[64], 1.0, 16)?)?;
+        let b = f64(randn(&[64], 1.0, 17)?)?;
+        let f32 = |t: candle_core::Tensor| t.to_dtype(candle_core::DType::F32);
+        let fast = f32(super::layer_norm(&x, &w, &b, 1e-5)?)?;
+        let slow = f32(super::reference(&x, &w, &b, 1e-5)?)?;
+        assert!(max_diff(&fast, &slow)? < 1e-5);
+        Ok(())
+    }
 
     #[test]
     fn values_and_gradients_match_the_composite_layer_norm() -> candle_core::Result<()> {

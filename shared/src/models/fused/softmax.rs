@@ -10,6 +10,10 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tenso
 pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
     if fusable(&[x]) {
         x.contiguous()?.apply_op1(Softmax)
+    } else if !x.track_op() {
+        // a forecast on another device: candle-nn's one-kernel softmax,
+        // which has no backward pass, so training keeps the composite
+        candle_nn::ops::softmax_last_dim(&x.contiguous()?)
     } else {
         reference(x)
     }
@@ -91,6 +95,20 @@ mod tests {
         let (y_ref, g_ref) = grads_of(&[&x], || super::reference(&x), 4)?;
         assert!(max_diff(&y, &y_ref)? < 1e-6);
         assert!(max_diff(&g[0], &g_ref[0])? < 1e-5);
+        Ok(())
+    }
+
+    #[test]
+    fn the_graph_free_kernel_for_other_devices_matches_the_composite() -> candle_core::Result<()> {
+        // f64 takes the non-fused branch on the CPU too; a detached input
+        // (a forecast) takes candle-nn's one-kernel softmax
+        let x = randn(&[3, 30, 30], 3.0, 5)?
+            .as_tensor()
+            .to_dtype(candle_core::DType::F64)?;
+        assert!(!x.track_op());
+        let f32 = |t: candle_core::Tensor| t.to_dtype(candle_core::DType::F32);
+        let fast = f32(super::softmax_last_dim(&x)?)?;
+        assert!(max_diff(&fast, &f32(super::reference(&x)?)?)? < 1e-6);
         Ok(())
     }
 
