@@ -19,6 +19,8 @@ pub enum ForecastError {
     Model(#[from] candle_core::Error),
     #[error("model produced a non-finite forecast")]
     NonFinite,
+    #[error("the classical floor under the forecast failed: {0}")]
+    Floor(String),
 }
 
 /// A dated forecast in sales units: the point forecast (the median when
@@ -139,7 +141,19 @@ impl Forecaster {
                 scale,
             ));
         }
-        let (values, quantiles) = self.forecast_rows(&x, &[scale])?;
+        let (mut values, mut quantiles) = self.forecast_rows(&x, &[scale])?;
+        if let Some(floor) = &self.meta.floor {
+            let column = history
+                .columns
+                .iter()
+                .position(|c| c == crate::features::TARGET)
+                .ok_or_else(|| FeatureError::History("history has no sales column".into()))?;
+            let sales: Vec<f32> = history.values[column].iter().map(|v| *v as f32).collect();
+            let q = quantiles.as_mut().map(|q| q.values.as_mut_slice());
+            floor
+                .apply(&sales, &mut values, q)
+                .map_err(ForecastError::Floor)?;
+        }
         Ok(Forecast {
             dates: (1..=self.meta.horizon as i64)
                 .map(|d| last + Duration::days(d))

@@ -5,7 +5,9 @@
 //! feature (column conversions of the shared enums for the trainer).
 
 pub mod bundle;
+pub mod classical;
 pub mod features;
+pub mod floor;
 pub mod forecast;
 pub mod metadata;
 pub mod metrics;

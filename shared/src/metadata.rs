@@ -242,6 +242,10 @@ pub struct ModelMetadata {
     /// Set by a soft delete; the files stay until a hard delete.
     #[serde(default)]
     pub deleted_at: Option<String>,
+    /// The classical forecast validation blends with the network's (see
+    /// `floor`); absent on models trained before the floor: network alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<crate::floor::Floor>,
     /// What went wrong without costing the model, e.g. a loss curve that
     /// could not be drawn: the run completed, its weights are written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

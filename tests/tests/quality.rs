@@ -4,6 +4,9 @@
 //! naive must reproduce the reference figure in QUALITY.md (Reference
 //! figures; a check of the protocol itself); every type must beat it, and
 //! the best type must be at or below statsforecast's AutoETS figure there.
+//! The floor: the default pick (`best`, chosen by validation) is not worse
+//! than shoptrain's own ETS by more than 2%, and that ETS is within 2% of
+//! statsforecast's AutoETS.
 use shoptrain_shared::naming::{ModelType, Scope};
 use shoptrain_trainer::backtest::{run, Plan, Refit, RunEnv};
 use shoptrain_trainer::data::load_csv;
@@ -45,7 +48,7 @@ fn defaults_win_on(file: &str, scope: Scope, naive_ref: f64, auto_ets: f64) {
     let report = run(&data, &plan, &env).unwrap();
     let mase = |name: &str| report.mean[name].mase;
     let naive = mase("seasonal_naive_7");
-    for name in ["mlstm", "transformer", "kan", "ets"] {
+    for name in ["mlstm", "transformer", "kan", "best", "ets"] {
         eprintln!(
             "{file} {name}: MASE {:.3} (seasonal naive {naive:.3})",
             mase(name)
@@ -69,6 +72,15 @@ fn defaults_win_on(file: &str, scope: Scope, naive_ref: f64, auto_ets: f64) {
     assert!(
         best <= auto_ets,
         "best type {best:.3}, AutoETS reference {auto_ets}"
+    );
+    let (pick, ets) = (mase("best"), mase("ets"));
+    assert!(
+        pick <= 1.02 * ets,
+        "the default pick {pick:.3} is more than 2% worse than ETS {ets:.3}"
+    );
+    assert!(
+        (ets - auto_ets).abs() <= 0.02 * auto_ets,
+        "shoptrain's ETS {ets:.3} is not within 2% of statsforecast's AutoETS {auto_ets}"
     );
 }
 

@@ -1,24 +1,25 @@
 //! The classical forecasts every model is judged against: seasonal naive
-//! (same weekday last week) and ETS. augurs-ets fits no seasonal ETS model
-//! (every seasonal candidate fails, so AutoETS falls back to simple
-//! smoothing), so the weekly season comes from augurs' MSTL decomposition
-//! and AutoETS (error and trend chosen by AICc) forecasts the rest.
+//! (same weekday last week) and ETS — shoptrain's own AutoETS
+//! (`shoptrain_shared::classical`: error, trend and weekly season chosen by
+//! AICc, as statsforecast's), the same code the floor under every network
+//! forecast uses (`shoptrain_shared::floor`).
 
-use augurs_core::{Fit, Predict};
-use augurs_ets::trend::AutoETSTrendModel;
-use augurs_ets::AutoETS;
-use augurs_mstl::MSTLModel;
+use shoptrain_shared::classical::{auto_ets, EtsModel};
+use shoptrain_shared::floor::{finite, Classical};
 use shoptrain_shared::metrics::{seasonal_naive, Quantiles};
 
-/// Weekly season of daily sales.
-pub const SEASON: usize = 7;
-/// Names of the baselines in reports and metadata.
-pub const SEASONAL_NAIVE: &str = "seasonal_naive_7";
-pub const ETS: &str = "ets";
+/// The weekly season and the baselines' names in reports and metadata.
+pub use shoptrain_shared::floor::{ETS, SEASON, SEASONAL_NAIVE};
 
 /// The seasonal-naive forecast, or `None` when the history is shorter than a week.
 pub fn naive_forecast(history: &[f32], horizon: usize) -> Option<Vec<f32>> {
     (history.len() >= SEASON).then(|| seasonal_naive(history, horizon, SEASON))
+}
+
+/// AutoETS fitted on `history`, or an error saying why it could not be.
+pub fn ets_fit(history: &[f32]) -> Result<EtsModel, String> {
+    let y: Vec<f64> = history.iter().map(|v| *v as f64).collect();
+    auto_ets(&y, SEASON).map_err(|e| format!("ETS could not be fitted on {} days: {e}", y.len()))
 }
 
 /// AutoETS fitted on `history`, forecasting `horizon` days. A series it
@@ -29,57 +30,77 @@ pub fn ets_forecast(history: &[f32], horizon: usize) -> Result<Vec<f32>, String>
 }
 
 /// [`ets_forecast`] and, for `levels` (with 0.5 among them), the quantiles
-/// of ETS's prediction intervals: level τ below the median is the lower
-/// end of the `1 − 2τ` interval, above it the upper end of `2τ − 1`.
+/// of ETS's prediction intervals.
 pub fn ets_with_quantiles(
     history: &[f32],
     horizon: usize,
     levels: &[f64],
 ) -> Result<(Vec<f32>, Option<Quantiles>), String> {
-    let y: Vec<f64> = history.iter().map(|v| *v as f64).collect();
-    let trend = AutoETSTrendModel::from(AutoETS::non_seasonal());
-    let fitted = MSTLModel::new(vec![SEASON], trend)
-        .fit(&y)
-        .map_err(|e| format!("ETS could not be fitted on {} days: {e}", y.len()))?;
-    let finite = |v: &[f64]| -> Result<Vec<f32>, String> {
-        if v.len() != horizon || v.iter().any(|v| !v.is_finite()) {
-            return Err(format!(
-                "ETS gave no finite {horizon}-day forecast on {} days",
-                y.len()
-            ));
-        }
-        Ok(v.iter().map(|v| *v as f32).collect())
-    };
-    let forecast = fitted
-        .predict(horizon, None)
-        .map_err(|e| format!("ETS could not forecast: {e}"))?;
-    let point = finite(&forecast.point)?;
+    let fit = ets_fit(history)?;
+    let point = finite(fit.forecast(horizon)).map_err(|_| {
+        format!(
+            "ETS gave no finite {horizon}-day forecast on {} days",
+            history.len()
+        )
+    })?;
     if levels.len() < 2 {
         return Ok((point, None));
     }
-    let mut values = Vec::with_capacity(levels.len());
-    for &level in levels {
-        if level == 0.5 {
-            values.push(point.clone());
-            continue;
-        }
-        let width = (2.0 * level - 1.0).abs();
-        let intervals = fitted
-            .predict(horizon, Some(width))
-            .map_err(|e| format!("ETS could not forecast: {e}"))?
-            .intervals
-            .ok_or_else(|| "ETS gave no prediction intervals".to_string())?;
-        values.push(finite(if level < 0.5 {
-            &intervals.lower
-        } else {
-            &intervals.upper
-        })?);
-    }
+    let values = fit
+        .quantiles(horizon, levels)
+        .into_iter()
+        .zip(levels)
+        .map(|(v, &l)| {
+            if l == 0.5 {
+                Ok(point.clone())
+            } else {
+                finite(v)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let quantiles = Quantiles {
         levels: levels.to_vec(),
         values,
     };
     Ok((point, Some(quantiles)))
+}
+
+/// A classical method's forecasts from several origins of one series
+/// (`origins` ascending, each the index of the first forecast day). ETS is
+/// fitted once, on the days before the first origin, and run on to the
+/// later ones with the same parameters: one fit, not one per origin, and no
+/// parameter has seen a day it forecasts.
+pub fn classical_at_origins(
+    method: Classical,
+    sales: &[f32],
+    origins: &[usize],
+    horizon: usize,
+) -> Result<Vec<f32>, String> {
+    let mut out = Vec::with_capacity(origins.len() * horizon);
+    match method {
+        Classical::SeasonalNaive => {
+            for &o in origins {
+                out.extend(method.forecast(&sales[..o], horizon)?);
+            }
+        }
+        Classical::Ets => {
+            let Some(&first) = origins.first() else {
+                return Ok(out);
+            };
+            let fit = ets_fit(&sales[..first])?;
+            let y: Vec<f64> = sales.iter().map(|v| *v as f64).collect();
+            for &o in origins {
+                let at = if o == first {
+                    fit.clone()
+                } else {
+                    fit.refilter(&y[..o])
+                        .map_err(|e| format!("ETS could not run on: {e}"))?
+                };
+                out.extend(finite(at.forecast(horizon))?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -118,6 +139,8 @@ mod tests {
     fn ets_on_too_little_data_is_an_error_not_a_panic() {
         let err = ets_forecast(&[1.0, 2.0, 3.0], 7).unwrap_err();
         assert!(err.contains("ETS could not be fitted on 3 days"), "{err}");
+        let at = classical_at_origins(Classical::SeasonalNaive, &[1.0; 3], &[], 7).unwrap();
+        assert!(at.is_empty());
         assert_eq!(naive_forecast(&[1.0, 2.0], 7), None);
     }
 }

@@ -325,6 +325,8 @@ fn a_run_that_never_beats_its_base_keeps_the_base_not_the_last_epoch() {
         .arg(&data)
         .args(["--product", "P001", "--model", "kan", "--epochs", "3"])
         .args(["--window", "14", "--lr", "0.5", "--checkpoint-every", "1"])
+        // the network alone, so that the forecast is its base exactly
+        .args(["--floor", "none"])
         .ok();
     let prefix = "product_P001_all_kan_v1";
     let meta: serde_json::Value =
@@ -533,4 +535,70 @@ fn a_loss_curve_that_cannot_be_written_costs_a_warning_not_the_model() {
     assert!(weights.is_file());
     // the registry check accepts the recorded absence
     dir.cmd().args(["index", "verify"]).ok();
+}
+
+#[test]
+fn predict_stands_on_the_floor_validation_chose() {
+    let dir = crate::dir();
+    let data = dir.small_data(150);
+    let train = |extra: &[&str]| {
+        dir.cmd()
+            .args(["--quiet", "train", "--data"])
+            .arg(&data)
+            .args(["--product", "P001", "--model", "kan", "--epochs", "2"])
+            .args(["--window", "14", "--quantiles", "none"])
+            .args(extra)
+            .ok();
+    };
+    train(&[]); // v1: with the floor validation chooses
+    train(&["--floor", "none"]); // v2: the same network alone
+    let meta: serde_json::Value =
+        serde_json::from_str(&dir.read("models/product_P001_all_kan_v1_metadata.json")).unwrap();
+    let floor: shoptrain_shared::floor::Floor =
+        serde_json::from_value(meta["floor"].clone()).unwrap_or_else(|e| panic!("{e}: {meta}"));
+    assert!(
+        floor.blends(),
+        "validation kept the network alone: {floor:?}"
+    );
+    let v2: serde_json::Value =
+        serde_json::from_str(&dir.read("models/product_P001_all_kan_v2_metadata.json")).unwrap();
+    assert!(v2.get("floor").is_none(), "{v2}");
+    // the floor never scores worse on validation than the network alone
+    assert!(meta["metrics"]["mase"].as_f64() <= v2["metrics"]["mase"].as_f64());
+    let p50 = |prefix: &str| {
+        let csv = dir
+            .cmd()
+            .args(["predict", prefix, "--data"])
+            .arg(&data)
+            .args(["--format", "csv"])
+            .ok();
+        // a point-forecast model prints `date,sales`
+        shoptrain_tests::csv_column(&csv, "sales")
+    };
+    let (blended, network) = (
+        p50("product_P001_all_kan_v1"),
+        p50("product_P001_all_kan_v2"),
+    );
+    // the classical forecast of the whole history, computed here
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut daily = std::collections::BTreeMap::<String, f32>::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[2] == "P001" {
+            *daily.entry(f[0].to_string()).or_default() += f[3].parse::<f32>().unwrap();
+        }
+    }
+    let sales: Vec<f32> = daily.into_values().collect();
+    let classical = floor.classical.forecast(&sales, 7).unwrap();
+    let w = floor.network_weight;
+    for d in 0..7 {
+        let want = (w * network[d] + (1.0 - w) * classical[d] as f64).max(0.0);
+        assert!(
+            (blended[d] - want).abs() < 1e-2 * want.max(1.0),
+            "day {d}: {} vs {want} ({w} x {} + classical {})",
+            blended[d],
+            network[d],
+            classical[d]
+        );
+    }
 }

@@ -50,7 +50,15 @@ pub struct SeriesScores {
     pub series: String,
     pub days: usize,
     pub scores: BTreeMap<String, Score>,
+    /// The type `best` stands for: the lowest validation MASE of the models
+    /// trained before the first origin (as `--type best` picks), never the
+    /// test weeks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best: Option<ModelType>,
 }
+
+/// The name of the default pick's scores in a backtest report.
+pub const BEST: &str = "best";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestReport {
@@ -137,13 +145,23 @@ fn backtest_series(
         prepared: RefCell::default(),
     };
     let mut scores = run.baselines();
+    let mut best: Option<(f64, ModelType)> = None;
     for &t in &plan.types {
-        scores.insert(t.to_string(), run.model(t));
+        let (score, val_mase) = run.model(t);
+        if score.error.is_none() && best.is_none_or(|(b, _)| val_mase < b) {
+            best = Some((val_mase, t));
+        }
+        scores.insert(t.to_string(), score);
+    }
+    let best = best.filter(|_| plan.types.len() > 1).map(|(_, t)| t);
+    if let Some(score) = best.and_then(|t| scores.get(&t.to_string()).cloned()) {
+        scores.insert(BEST.to_string(), score);
     }
     Ok(SeriesScores {
         series: run.series.label.clone(),
         days: run.sales.len(),
         scores,
+        best,
     })
 }
 
@@ -198,29 +216,38 @@ impl SeriesRun<'_> {
         ])
     }
 
-    /// A model type's score; a run that fails is recorded as failed.
-    fn model(&self, t: ModelType) -> Score {
+    /// A model type's score and the validation MASE of its first model; a
+    /// run that fails is recorded as failed.
+    fn model(&self, t: ModelType) -> (Score, f64) {
         match self.try_model(t) {
-            Ok(score) => score,
-            Err(e) => Score::failed(format!("{e:#}")),
+            Ok(done) => done,
+            Err(e) => (Score::failed(format!("{e:#}")), f64::INFINITY),
         }
     }
 
-    fn try_model(&self, t: ModelType) -> Result<Score> {
+    fn try_model(&self, t: ModelType) -> Result<(Score, f64)> {
         let mut scores = OriginScores::default();
         let mut forecaster: Option<Forecaster> = None;
+        let mut val_mase = f64::INFINITY;
         for (i, &o) in self.origins.iter().enumerate() {
             let current = match forecaster.take() {
                 Some(f) if i > 0 && self.plan.refit == Refit::Once => f,
                 _ => self.train(t, o)?,
             };
+            if i == 0 {
+                val_mase = current
+                    .meta
+                    .metrics
+                    .as_ref()
+                    .map_or(f64::INFINITY, |m| m.mase);
+            }
             let f = current.predict(&head(&self.series, o), Some(&self.series))?;
             let (history, actual) = self.split(o);
             scores.add(history, actual, &f.values, f.quantiles.as_ref());
             forecaster = Some(current);
             (self.env.tick)(&format!("{} {t}", self.series.label));
         }
-        Ok(scores.finish())
+        Ok((scores.finish(), val_mase))
     }
 
     /// The data before origin `o` and its windows, made once per origin and

@@ -111,6 +111,18 @@ pub struct TrainingFlags {
     /// (0.5 among them), or `none` for a point forecast only.
     #[arg(long, default_value = "0.1,0.5,0.9")]
     pub quantiles: String,
+    /// The classical floor: `auto` lets validation blend ETS or seasonal
+    /// naive into the network's forecast where that forecasts better (the
+    /// network alone, the classical forecast alone, or a mix); `none`: the
+    /// network alone.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub floor: FloorChoice,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloorChoice {
+    Auto,
+    None,
 }
 
 /// Reads `--quantiles`: levels in (0, 1), increasing, 0.5 among them.
@@ -155,6 +167,7 @@ impl TrainingFlags {
                 .known_future
                 .map(|c| c.into_iter().filter(|c| c != "none").collect()),
             quantiles: parse_quantiles(&self.quantiles)?,
+            floor: self.floor == FloorChoice::Auto,
             quiet,
             halt_after_epoch: None,
         };

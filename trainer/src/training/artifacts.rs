@@ -1,16 +1,18 @@
 //! The metadata a run starts with and the final artifacts it ends with.
 
-use super::scoring::{baselines, forecast_windows, quantile_score, score};
+use super::scoring::{baselines, classical, forecast_windows, quantile_score, score};
 use super::{Prepared, Start, TrainOptions, TrainReport};
 use crate::data::LoadedData;
 use crate::registry::{host_name, now, user_name, Registry};
 use anyhow::Result;
 use candle_core::{Device, Tensor};
 use shoptrain_shared::bundle::header;
+use shoptrain_shared::floor::{self, Classical, Floor};
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::metadata::{
     DataInfo, HostInfo, ModelMetadata, ScopeIds, Status, TrainingInfo, SCHEMA_VERSION,
 };
+use shoptrain_shared::metrics::Quantiles;
 use shoptrain_shared::models::ModelConfig;
 use shoptrain_shared::naming::VersionedName;
 use std::collections::BTreeMap;
@@ -102,11 +104,13 @@ pub fn new_metadata(
         host: host_info(setup.device_name),
         error_message: None,
         deleted_at: None,
+        floor: None,
         warnings: Vec::new(),
     })
 }
 
 /// Scores the best weights through the same `Forecaster` the browser uses,
+/// with the classical floor validation chooses for them (when `with_floor`),
 /// then has the registry write the final artifacts.
 pub fn finish(
     reg: &Registry,
@@ -114,10 +118,23 @@ pub fn finish(
     p: &Prepared,
     best: &[(String, Tensor)],
     elapsed_seconds: f64,
+    with_floor: bool,
 ) -> Result<()> {
     let forecaster =
         Forecaster::from_tensors(meta.clone(), best.iter().cloned().collect(), Device::Cpu)?;
-    let (predicted, quantiles) = forecast_windows(&forecaster, &p.val)?;
+    let (mut predicted, mut quantiles) = forecast_windows(&forecaster, &p.val)?;
+    meta.floor = None;
+    if with_floor {
+        let candidates: Vec<(Classical, Vec<f32>)> = classical(p, meta.horizon)
+            .iter()
+            .filter_map(|(m, f)| f.as_ref().ok().map(|f| (*m, f.clone())))
+            .collect();
+        let cost = |f: &[f32]| score(&p.val.y_raw, f, meta.horizon, &p.val_mase_scale).mase;
+        if let Some((chosen, _)) = floor::choose(&predicted, &candidates, cost) {
+            blend(&chosen, &candidates, &mut predicted, quantiles.as_mut());
+            meta.floor = Some(chosen);
+        }
+    }
     meta.metrics = Some(score(
         &p.val.y_raw,
         &predicted,
@@ -131,6 +148,23 @@ pub fn finish(
     meta.baseline_errors = computed.errors.clone();
     meta.training.duration_seconds += elapsed_seconds;
     reg.complete_run(meta, best, header(&meta.prefix, meta.model_type))
+}
+
+/// The validation forecasts moved by the chosen floor, quantiles with them.
+fn blend(
+    chosen: &Floor,
+    candidates: &[(Classical, Vec<f32>)],
+    predicted: &mut [f32],
+    quantiles: Option<&mut Quantiles>,
+) {
+    let Some((_, classical)) = candidates.iter().find(|(m, _)| *m == chosen.classical) else {
+        return;
+    };
+    let before = predicted.to_vec();
+    chosen.mix(predicted, classical, None);
+    if let Some(q) = quantiles {
+        floor::shift_quantiles(q, &before, predicted);
+    }
 }
 
 impl TrainReport {

@@ -53,6 +53,9 @@ pub struct TrainOptions {
     pub known_future: Option<Vec<String>>,
     /// Quantile levels new models forecast (with 0.5); empty: points only.
     pub quantiles: Vec<f64>,
+    /// Let validation blend a classical forecast under the network's
+    /// (`shoptrain_shared::floor`); off: the network forecasts alone.
+    pub floor: bool,
     pub quiet: bool,
     /// Fault injection for tests: exit abruptly after this epoch's checkpoint.
     pub halt_after_epoch: Option<u32>,
@@ -88,6 +91,7 @@ impl Default for TrainOptions {
             base_weeks: 4,
             known_future: None,
             quantiles: DEFAULT_QUANTILES.to_vec(),
+            floor: true,
             quiet: true,
             halt_after_epoch: None,
         }

@@ -9,6 +9,7 @@ use shoptrain_shared::features::{
     feature_rows, make_windows, KnownFuture, NormChoice, Normalization, Split, Windows,
     CALENDAR_FEATURES, TARGET,
 };
+use shoptrain_shared::floor::Classical;
 use shoptrain_shared::metrics::seasonal_naive_scale;
 use shoptrain_shared::models::WEEK;
 use shoptrain_shared::naming::Scope;
@@ -34,7 +35,15 @@ pub struct Prepared {
     pub baselines: OnceLock<Baselines>,
     /// See `ModelMetadata::spread_floor`.
     pub spread_floor: Option<f32>,
+    /// Each classical method's forecasts of the validation windows (or why
+    /// it has none), computed once for every model type: the floor's
+    /// candidates and the ETS baseline.
+    pub classical: OnceLock<Vec<ClassicalForecasts>>,
 }
+
+/// One classical method's forecasts of every validation window, or why it
+/// has none.
+pub type ClassicalForecasts = (Classical, Result<Vec<f32>, String>);
 
 pub fn prepare(
     data: &LoadedData,
@@ -63,6 +72,7 @@ pub fn prepare(
         val_origins: Vec::new(),
         baselines: OnceLock::new(),
         spread_floor: None,
+        classical: OnceLock::new(),
     };
     let (window, horizon) = (opts.window, opts.horizon);
     let mut cut = Vec::with_capacity(series.len());

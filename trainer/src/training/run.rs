@@ -330,6 +330,7 @@ impl Run<'_> {
             self.prepared,
             &best,
             started.elapsed().as_secs_f64(),
+            self.opts.floor,
         )?;
         let per_second = windows_seen as f64 / train_seconds.max(1e-9);
         Ok(TrainReport::new(

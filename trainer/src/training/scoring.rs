@@ -1,10 +1,12 @@
 //! Scoring a model on validation windows, beside naive baselines.
 
 use super::Prepared;
-use crate::baselines::{ets_forecast, naive_forecast, ETS, SEASONAL_NAIVE};
+use crate::baselines::{classical_at_origins, naive_forecast, ETS, SEASONAL_NAIVE};
 use crate::compute;
 use anyhow::Result;
+use rayon::prelude::*;
 use shoptrain_shared::features::Windows;
+use shoptrain_shared::floor::Classical;
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::metrics::{moving_average, Metrics, QuantileMetrics, Quantiles};
 use std::collections::BTreeMap;
@@ -34,10 +36,6 @@ pub fn quantile_score(
     QuantileMetrics::compute_scaled(actual, q, |d| scales[d / horizon])
 }
 
-/// ETS needs a fit per validation window; past this many windows (large
-/// global models) the report leaves it to `shoptrain backtest`.
-pub const ETS_MAX_WINDOWS: usize = 400;
-
 /// The baselines' metrics on the validation windows by name, and why a
 /// baseline is missing, by name.
 #[derive(Debug, Clone, Default)]
@@ -61,28 +59,55 @@ pub fn baselines(p: &Prepared, horizon: usize) -> Baselines {
         .flat_map(|h| moving_average(h, horizon, 7))
         .collect();
     out.metrics.insert("moving_average_7".into(), score_of(&f));
-    match ets_on_windows(p, horizon) {
-        Ok(f) => {
-            out.metrics.insert(ETS.into(), score_of(&f));
+    for (method, forecast) in classical(p, horizon) {
+        if *method != Classical::Ets {
+            continue;
         }
-        Err(e) => {
-            out.errors.insert(ETS.into(), e);
+        match forecast {
+            Ok(f) => {
+                out.metrics.insert(ETS.into(), score_of(f));
+            }
+            Err(e) => {
+                out.errors.insert(ETS.into(), e.clone());
+            }
         }
     }
     out
 }
 
-/// ETS fitted on each validation window's whole history.
-fn ets_on_windows(p: &Prepared, horizon: usize) -> Result<Vec<f32>, String> {
-    if p.val_origins.len() > ETS_MAX_WINDOWS {
-        return Err(format!(
-            "not computed on {} validation windows (more than {ETS_MAX_WINDOWS}); `shoptrain backtest` compares with ETS",
-            p.val_origins.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(p.val_origins.len() * horizon);
+/// Every classical method's forecasts of the validation windows, in window
+/// order, computed once per prepared data (see `Prepared::classical`).
+pub fn classical(p: &Prepared, horizon: usize) -> &[super::prepare::ClassicalForecasts] {
+    p.classical.get_or_init(|| {
+        Classical::ALL
+            .iter()
+            .map(|&m| (m, classical_on_windows(p, m, horizon)))
+            .collect()
+    })
+}
+
+/// One method's forecasts of the validation windows: series by series, on
+/// the compute pool (ETS fits once per series, see
+/// `baselines::classical_at_origins`).
+fn classical_on_windows(
+    p: &Prepared,
+    method: Classical,
+    horizon: usize,
+) -> Result<Vec<f32>, String> {
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
     for &(series, origin) in &p.val_origins {
-        out.extend(ets_forecast(&p.sales[series][..origin], horizon)?);
+        match groups.last_mut() {
+            Some((s, origins)) if *s == series => origins.push(origin),
+            _ => groups.push((series, vec![origin])),
+        }
+    }
+    let parts: Vec<Result<Vec<f32>, String>> = groups
+        .par_iter()
+        .map(|(s, origins)| classical_at_origins(method, &p.sales[*s], origins, horizon))
+        .collect();
+    let mut out = Vec::with_capacity(p.val_origins.len() * horizon);
+    for part in parts {
+        out.extend(part?);
     }
     Ok(out)
 }
