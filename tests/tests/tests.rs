@@ -6,6 +6,7 @@
     reason = "integration test code"
 )]
 
+mod demo_script;
 mod export_parity;
 mod model_behaviour;
 mod quality;

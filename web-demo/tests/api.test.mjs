@@ -75,3 +75,10 @@ test('history is read by the runtime: quoted headers, negative and non-numeric s
   await assert.rejects(parseHistory('date,sales\n2024-01-01,lots'), /line 2, column "sales": "lots" is not a number/);
   await assert.rejects(loadForecaster({}), /takes a model URL prefix or \{weights, metadata\}/);
 });
+
+test('an empty file is named as empty, not as a missing column', async () => {
+  const f = await load(kan);
+  for (const empty of ['', '\n', '  \n \n']) {
+    assert.throws(() => f.predict(empty), /history: the CSV is empty/);
+  }
+});

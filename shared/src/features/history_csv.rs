@@ -33,6 +33,11 @@ impl Series {
     /// series are read; a CSV holding several stores or products needs a pick.
     pub fn from_csv_picking(text: &str, pick: SeriesPick) -> Result<Series, FeatureError> {
         let err = |m: String| FeatureError::History(m);
+        if text.trim().is_empty() {
+            return Err(err(
+                "the CSV is empty: give a header line (date,sales,...) and one row per day".into(),
+            ));
+        }
         let mut reader = csv_reader(text.as_bytes());
         let header: Vec<String> = reader
             .headers()
@@ -155,6 +160,10 @@ mod tests {
         );
         let cases = [
             ("sales\n1\n", "history: the CSV header has no 'date' column"),
+            (
+                " \n\n",
+                "history: the CSV is empty: give a header line (date,sales,...) and one row per day",
+            ),
             (
                 "date,sales\n2024-01-01,1\n2024-13-01,2\n",
                 "history: line 3, column 'date': \"2024-13-01\" is not a YYYY-MM-DD date",

@@ -69,6 +69,7 @@ pub fn router(root: PathBuf, models_dir: PathBuf, allow_origins: &[String]) -> R
         .fallback_service(files)
         .layer(middleware::from_fn(weak_etag))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(head_as_get))
         // revalidate every time: a re-exported model keeps its URL
         .layer(SetResponseHeaderLayer::if_not_present(
             CACHE_CONTROL,
@@ -161,6 +162,17 @@ async fn weak_etag(request: Request, next: Next) -> Response {
     response
 }
 
+/// A `HEAD` gets the headers its `GET` would (`Content-Encoding`, `Vary`,
+/// no raw length): the compression layer only encodes `GET`s, so the request
+/// runs as one; the server sends no body for a `HEAD`.
+async fn head_as_get(mut request: Request, next: Next) -> Response {
+    if request.method() != Method::HEAD {
+        return next.run(request).await;
+    }
+    *request.method_mut() = Method::GET;
+    next.run(request).await
+}
+
 /// FNV-1a: a short stable digest of the `Last-Modified` text for the tag.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -223,6 +235,27 @@ mod tests {
         assert!(body.len() < 1000, "gzipped to {} bytes", body.len());
         let br = get(&app, "/pkg/a.wasm", &[(ACCEPT_ENCODING.as_str(), "br")]).await;
         assert_eq!(br.headers()[CONTENT_ENCODING], "br");
+
+        // a HEAD says what the GET would send
+        let head = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .method(Method::HEAD)
+                    .uri("/pkg/a.wasm")
+                    .header(ACCEPT_ENCODING, "br, gzip")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(head.status(), StatusCode::OK);
+        assert_eq!(head.headers()[CONTENT_ENCODING], "br");
+        assert!(head.headers()[VARY]
+            .to_str()
+            .unwrap()
+            .contains("accept-encoding"));
+        assert!(head.headers().get(CONTENT_LENGTH).is_none());
 
         let again = get(&app, "/pkg/a.wasm", &[("if-none-match", &tag)]).await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
