@@ -345,15 +345,7 @@ fn a_run_that_never_beats_its_base_keeps_the_base_not_the_last_epoch() {
         .arg(&data)
         .args(["--format", "csv"])
         .ok();
-    let text = std::fs::read_to_string(&data).unwrap();
-    let mut daily = std::collections::BTreeMap::<String, f64>::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        if f[2] == "P001" {
-            *daily.entry(f[0].to_string()).or_default() += f[3].parse::<f64>().unwrap();
-        }
-    }
-    let sales: Vec<f64> = daily.into_values().collect();
+    let sales = p001_daily_sales(&data);
     let n = sales.len();
     for (h, got) in shoptrain_tests::csv_column(&csv, "p50")
         .into_iter()
@@ -537,6 +529,19 @@ fn a_loss_curve_that_cannot_be_written_costs_a_warning_not_the_model() {
     dir.cmd().args(["index", "verify"]).ok();
 }
 
+/// Product P001's sales per day, summed over the stores, of a data file.
+fn p001_daily_sales(data: &std::path::Path) -> Vec<f64> {
+    let text = std::fs::read_to_string(data).unwrap();
+    let mut daily = std::collections::BTreeMap::<String, f64>::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[2] == "P001" {
+            *daily.entry(f[0].to_string()).or_default() += f[3].parse::<f64>().unwrap();
+        }
+    }
+    daily.into_values().collect()
+}
+
 #[test]
 fn predict_stands_on_the_floor_validation_chose() {
     let dir = crate::dir();
@@ -580,15 +585,7 @@ fn predict_stands_on_the_floor_validation_chose() {
         p50("product_P001_all_kan_v2"),
     );
     // the classical forecast of the whole history, computed here
-    let text = std::fs::read_to_string(&data).unwrap();
-    let mut daily = std::collections::BTreeMap::<String, f32>::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        if f[2] == "P001" {
-            *daily.entry(f[0].to_string()).or_default() += f[3].parse::<f32>().unwrap();
-        }
-    }
-    let sales: Vec<f32> = daily.into_values().collect();
+    let sales: Vec<f32> = p001_daily_sales(&data).iter().map(|v| *v as f32).collect();
     let classical = floor.classical.forecast(&sales, 7).unwrap();
     let w = floor.network_weight;
     for d in 0..7 {
