@@ -257,8 +257,10 @@ fn a_failed_series_is_recorded_and_the_rest_go_on() {
 fn a_batch_killed_with_kill_9_resumes_without_training_a_series_twice() {
     let dir = crate::dir();
     let data = generated_data(dir.path(), 2, 6, 200);
-    let mut child = each_product_for(&dir, &data, 8)
-        .args(["--jobs", "1"])
+    // 40 epochs without early stopping: each product takes long enough
+    // (now that a model's classical baselines cost one fit) to be caught
+    let mut child = each_product_for(&dir, &data, 40)
+        .args(["--patience", "100", "--jobs", "1"])
         .spawn();
     // kill once one product is done and the next one is training
     let started = Instant::now();
@@ -302,8 +304,8 @@ fn a_batch_killed_with_kill_9_resumes_without_training_a_series_twice() {
     assert!(done_before.len() < 6, "killed too late: {journal}");
 
     let report = json(
-        &each_product_for(&dir, &data, 8)
-            .args(["--jobs", "2", "--resume-batch"])
+        &each_product_for(&dir, &data, 40)
+            .args(["--patience", "100", "--jobs", "2", "--resume-batch"])
             .ok(),
     );
     let tasks = report["tasks"].as_array().unwrap();

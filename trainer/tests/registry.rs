@@ -171,3 +171,23 @@ fn a_killed_training_run_is_marked_interrupted_by_the_next_command() {
         .exists());
     dir.cmd().args(["index", "verify"]).ok();
 }
+
+#[test]
+fn a_hard_deleted_version_is_never_reused_even_after_a_rebuild() {
+    let dir = crate::dir();
+    let data = dir.small_data(90);
+    dir.quick_train(&data, "kan", &[]);
+    let newest = dir.quick_train(&data, "kan", &[]);
+    assert_eq!(newest, "product_P001_all_kan_v2");
+    dir.cmd().args(["models", "delete", &newest, "--hard"]).ok();
+    dir.cmd().args(["index", "rebuild"]).ok();
+    let counters = dir.read("models/versions.json");
+    assert!(
+        counters.contains("\"product_P001_all_kan\": 2"),
+        "{counters}"
+    );
+    assert_eq!(
+        dir.quick_train(&data, "kan", &[]),
+        "product_P001_all_kan_v3"
+    );
+}

@@ -60,7 +60,7 @@ pub fn run(
         plan.product.as_deref(),
         plan.store.as_deref(),
     )?);
-    let id = batch_id(data, plan, opts);
+    let id = batch_id(&data.sha256, plan, opts);
     let reg = Registry::open(dir)?;
     let _held = Journal::lock(reg.dir(), &id)?;
     let mut journal = match Journal::read(reg.dir(), &id)? {
@@ -119,18 +119,96 @@ fn describe(plan: &BatchPlan) -> String {
     .to_lowercase()
 }
 
+/// What a batch trains, as its id hashes it: a serialized, versioned key,
+/// not a `Debug` text, so that a new option or `TrainConfig` field leaves
+/// the ids of batches that do not use it alone (`--resume-batch` across an
+/// upgrade). A setting added later joins the key only when it differs from
+/// its default (`floor`, say); `KEY_VERSION` changes only when an id must.
+#[derive(serde::Serialize)]
+struct BatchKey<'a> {
+    key_version: u32,
+    data_sha256: &'a str,
+    selection: String,
+    config: &'a shoptrain_shared::metadata::TrainConfig,
+    batch_size: Option<usize>,
+    window: usize,
+    horizon: usize,
+    device: String,
+    fill: shoptrain_shared::features::Fill,
+    norm: shoptrain_shared::features::NormChoice,
+    base_weeks: usize,
+    known_future: &'a Option<Vec<String>>,
+    quantiles: &'a [f64],
+    #[serde(skip_serializing_if = "is_on")]
+    floor: bool,
+}
+
+const KEY_VERSION: u32 = 1;
+
+fn is_on(b: &bool) -> bool {
+    *b
+}
+
 /// Same data, selection, shard and training settings, same id: running the
 /// command again with `--resume-batch` finds the journal. `--jobs` and
 /// `--quiet` change how a batch runs, not what it trains, so they are left
 /// out.
-fn batch_id(data: &LoadedData, plan: &BatchPlan, opts: &TrainOptions) -> String {
-    let settings = TrainOptions {
-        quiet: true,
-        ..opts.clone()
+fn batch_id(data_sha256: &str, plan: &BatchPlan, opts: &TrainOptions) -> String {
+    let key = BatchKey {
+        key_version: KEY_VERSION,
+        data_sha256,
+        selection: describe(plan),
+        config: &opts.config,
+        batch_size: opts.batch_size,
+        window: opts.window,
+        horizon: opts.horizon,
+        device: format!("{:?}", opts.device).to_lowercase(),
+        fill: opts.fill,
+        norm: opts.norm,
+        base_weeks: opts.base_weeks,
+        known_future: &opts.known_future,
+        quantiles: &opts.quantiles,
+        floor: opts.floor,
     };
     let mut hash = Sha256::new();
-    hash.update(data.sha256.as_bytes());
-    hash.update(describe(plan).as_bytes());
-    hash.update(format!("{settings:?}").as_bytes());
+    hash.update(serde_json::to_vec(&key).unwrap_or_default());
     hex::encode(&hash.finalize()[..6])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> BatchPlan {
+        BatchPlan {
+            each: Each::Series,
+            product: None,
+            store: Some("S001".into()),
+            types: vec![ModelType::Kan],
+            shard: Shard::WHOLE,
+            jobs: 2,
+            resume: false,
+        }
+    }
+
+    #[test]
+    fn a_batch_id_is_pinned_by_what_it_trains() {
+        let opts = TrainOptions::default();
+        let id = batch_id("ab12", &plan(), &opts);
+        // pinned: a change here means every journal's --resume-batch starts over
+        assert_eq!(id, "b394c01c78dc");
+        // how it runs does not count, what it trains does
+        let quiet = TrainOptions {
+            quiet: false,
+            ..opts.clone()
+        };
+        let jobs = BatchPlan { jobs: 1, ..plan() };
+        assert_eq!(batch_id("ab12", &jobs, &quiet), id);
+        let no_floor = TrainOptions {
+            floor: false,
+            ..opts.clone()
+        };
+        assert_ne!(batch_id("ab12", &plan(), &no_floor), id);
+        assert_ne!(batch_id("cd34", &plan(), &opts), id);
+    }
 }

@@ -63,7 +63,7 @@ impl Registry {
             }
         }
         drop(lock);
-        VersionStore::new(dir).replace_all(counters.clone())?;
+        VersionStore::new(dir).raise_to(counters.clone())?;
         report.identifiers = counters.len();
         Ok(report)
     }

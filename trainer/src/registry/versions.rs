@@ -79,8 +79,10 @@ impl VersionStore {
         })
     }
 
-    /// Raises counters to at least the given versions (used by `index rebuild`).
-    pub fn replace_all(&self, counters: BTreeMap<String, u32>) -> Result<()> {
+    /// Raises counters to at least the given versions (used by `index
+    /// rebuild`). A counter is a high-water mark: it never goes down, so a
+    /// version whose files were hard-deleted is never taken again.
+    pub fn raise_to(&self, counters: BTreeMap<String, u32>) -> Result<()> {
         // A corrupt file is being replaced on purpose: do not read it first.
         let path = self.path();
         if path.exists() && self.read().is_err() {
@@ -89,7 +91,10 @@ impl VersionStore {
             return write_atomic(&path, text.as_bytes());
         }
         self.locked(|c| {
-            *c = counters;
+            for (id, v) in counters {
+                let mark = c.entry(id).or_insert(0);
+                *mark = (*mark).max(v);
+            }
             Ok(())
         })
     }
