@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command: formatting, lints, every cargo test, the
 # wasm32 builds, the npm package, then Node and headless-Chromium tests of the
-# browser runtime (a fresh Vite 7 project installs the package from npm's registry).
+# browser runtime (a fresh Vite 8 project installs the package from npm's registry).
 # Installs what a fresh Debian machine lacks (wasm32 target, pinned
 # wasm-bindgen-cli, Debian chromium, npm playwright-core).
 set -euo pipefail

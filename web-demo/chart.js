@@ -115,7 +115,11 @@ export function renderChart({ title, history, forecasts, width = 640, height = 2
       if (!index.has(d)) continue;
       const xi = x(index.get(d));
       svg.append(el('line', { x1: xi, x2: xi, y1: bottom, y2: bottom + 4, style: 'stroke: #999' }));
-      svg.append(el('text', { x: xi, y: bottom + font + 4, 'text-anchor': 'middle', class: 'x-tick' }, d.slice(5)));
+      // a label centred on a tick near an edge would be cut by the box:
+      // there it ends (or starts) at the tick instead
+      const half = 5 * font * 0.62 * 0.5;
+      const anchor = xi + half > width - 1 ? 'end' : xi - half < 1 ? 'start' : 'middle';
+      svg.append(el('text', { x: xi, y: bottom + font + 4, 'text-anchor': anchor, class: 'x-tick' }, d.slice(5)));
     }
     svg.append(el('text', { x: pad.l + plotW / 2, y: bottom + font * 2.5, 'text-anchor': 'middle', class: 'x-label' },
       `date (${dates[0].slice(0, 4)}${dates.at(-1).slice(0, 4) !== dates[0].slice(0, 4) ? `–${dates.at(-1).slice(0, 4)}` : ''}, month-day)`));

@@ -7,6 +7,9 @@ import { renderChart, bandOf, describeBand } from './chart.js';
 const $ = (id) => document.getElementById(id);
 const COLORS = { mlstm: '#1c7ed6', transformer: '#d9480f', kan: '#2b8a3e' };
 const RECENT_DAYS = 56;
+// on a phone fewer weeks of history, so the forecast days keep room to be told apart
+const NARROW = 480;
+const recentDays = () => ($('chart').clientWidth < NARROW ? 21 : RECENT_DAYS);
 let manifest;
 let shown = null; // the last results drawn: {history, results}
 let edited = false; // the textarea holds the user's text, not a sample
@@ -16,9 +19,12 @@ const modelOf = (entry) => loadForecaster(`models/${entry.prefix}`);
 const version = (prefix) => prefix.split('_v').at(-1);
 const label = (r) => `${r.type} v${version(r.prefix)}`;
 
-/** Nothing of an earlier forecast may stay on screen under an error. */
+/** Nothing of an earlier forecast may stay on screen under an error: the
+ * whole results section goes (captions, chart area, the history toggle). */
 function clearResults() {
   shown = null;
+  document.querySelector('.results').hidden = true;
+  $('view').disabled = true;
   $('chart').replaceChildren();
   $('result').querySelector('thead').replaceChildren();
   $('result').querySelector('tbody').replaceChildren();
@@ -46,16 +52,25 @@ function drawChart() {
     history: { dates: history.dates, values: history.columns.sales },
     forecasts: results.map((r) => ({ label: label(r), dates: r.dates, values: r.values, color: COLORS[r.type] ?? '#333', band: r.band })),
     width: $('chart').clientWidth || 640,
-    days: all ? 0 : RECENT_DAYS,
+    days: all ? 0 : recentDays(),
   }));
 }
 
+/** A table's rows; a cell is text, or [value, range] drawn as a value with
+ * its interval beside it (below it on a phone, see style.css). */
 function fillTable(table, head, rows) {
   const tr = (cells, tag) => {
     const row = document.createElement('tr');
     for (const c of cells) {
       const cell = document.createElement(tag);
-      cell.textContent = c;
+      if (Array.isArray(c)) {
+        const range = document.createElement('span');
+        range.className = 'range';
+        range.textContent = c[1];
+        cell.append(c[0], range);
+      } else {
+        cell.textContent = c;
+      }
       row.append(cell);
     }
     return row;
@@ -66,15 +81,19 @@ function fillTable(table, head, rows) {
 
 function show(history, results, title) {
   shown = { history, results, title };
+  document.querySelector('.results').hidden = false;
+  $('view').disabled = false;
   drawChart();
   fillTable($('result'), ['date', ...results.map((r) => (r.band ? `${label(r)} (${r.band.name})` : label(r)))],
     results[0].dates.map((d, i) => [d, ...results.map((r) => {
       const { band } = r;
-      return `${r.values[i].toFixed(2)}${band ? ` (${band.lower[i].toFixed(1)}–${band.upper[i].toFixed(1)})` : ''}`;
+      return band ? [r.values[i].toFixed(2), ` (${band.lower[i].toFixed(1)}–${band.upper[i].toFixed(1)})`] : r.values[i].toFixed(2);
     })]));
   // validation MASE (below 1 beats the naive forecast the score is scaled by) beside each baseline
   const baselineNames = [...new Set(results.flatMap((r) => Object.keys(r.baselines ?? {})))].sort();
-  fillTable($('metrics'), ['model', 'MASE', 'MAE', 'P10–P90 coverage', ...baselineNames.map((b) => `${b.replaceAll('_', ' ')} MASE`)],
+  // short heads so that the table fits a phone; the caption spells them out
+  const SHORT = { ets: 'ETS', moving_average_7: 'MA 7', seasonal_naive_7: 'naive 7' };
+  fillTable($('metrics'), ['model', 'MASE', 'MAE', 'P10–P90', ...baselineNames.map((b) => SHORT[b] ?? b.replaceAll('_', ' '))],
     results.map((r) => [label(r), num(r.metrics?.mase), num(r.metrics?.mae),
       r.coverage === undefined ? '–' : `${Math.round(r.coverage * 100)}%`,
       ...baselineNames.map((b) => num(r.baselines?.[b]?.mase))]));
@@ -159,7 +178,7 @@ async function main() {
     $('view').addEventListener('click', () => {
       const all = $('view').getAttribute('aria-pressed') !== 'true';
       $('view').setAttribute('aria-pressed', String(all));
-      $('view').textContent = all ? `Show the last ${RECENT_DAYS / 7} weeks` : 'Show the whole history';
+      $('view').textContent = all ? `Show the last ${recentDays() / 7} weeks` : 'Show the whole history';
       drawChart();
     });
     $('download').addEventListener('click', downloadCsv);

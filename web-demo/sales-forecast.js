@@ -43,8 +43,14 @@ class SalesForecast extends HTMLElement {
   }
 
   connectedCallback() {
-    // inline CSV is the element's text, which the shadow root does not show
-    this.inline ??= this.textContent.trim();
+    // inline CSV is the element's own text, which the shadow root does not
+    // show; child elements are fallback content (shown only if the element
+    // never upgrades, e.g. its script was blocked), not CSV
+    this.inline ??= [...this.childNodes]
+      .filter((n) => n.nodeType === Node.TEXT_NODE)
+      .map((n) => n.textContent)
+      .join('')
+      .trim();
     this.scheduleRender();
     this.resize ??= new ResizeObserver(() => {
       if (this.last && this.clientWidth !== this.drawnWidth) this.draw();
@@ -84,10 +90,16 @@ class SalesForecast extends HTMLElement {
     const run = (this.runs = (this.runs ?? 0) + 1);
     const src = this.getAttribute('src');
     this.last = null;
+    if (!src) {
+      // a page may set src from its script after the element upgrades:
+      // wait for it (no error event), but say what is missing
+      this.removeAttribute('aria-busy');
+      this.status('waiting', "Waiting for a model: set the src attribute to an exported model's URL prefix, e.g. src=\"/models/product_P001_all_kan_v1\"");
+      return;
+    }
     this.setAttribute('aria-busy', 'true');
     this.status('loading', 'Loading forecast…');
     try {
-      if (!src) throw new Error("no model: set the src attribute to an exported model's URL prefix, e.g. src=\"/models/product_P001_all_kan_v1\"");
       const historyUrl = this.getAttribute('history');
       const csvPromise = historyUrl ? fetchOk(new URL(historyUrl, document.baseURI), 'history CSV').then((r) => r.text()) : Promise.resolve(this.inline);
       const [model, csv] = await Promise.all([loadForecaster(src), csvPromise]);

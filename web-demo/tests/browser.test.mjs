@@ -90,6 +90,16 @@ test('negative sales are refused with the runtime message, nothing drawn', async
   await forecastWith(page, lines.join('\n'));
   assert.match(await page.textContent('#error'), /line 4, column "sales": -5 is negative; sales must be zero or more/);
   assert.equal(await page.locator('#chart svg').count(), 0);
+  // the error state is the message alone: no squeezed captions, no blank
+  // chart area, no history toggle with nothing to show
+  assert.equal(await page.locator('.results').isVisible(), false);
+  assert.equal(await page.locator('#metrics caption').isVisible(), false);
+  assert.ok(await page.isDisabled('#view'));
+  await page.screenshot({ path: join(results, 'demo-error.png'), fullPage: true });
+  // the next good forecast brings them back
+  await forecastWith(page, byType('kan').sample_history_csv);
+  assert.ok(await page.locator('#chart svg').isVisible());
+  assert.ok(!(await page.isDisabled('#view')));
 });
 
 test('a CSV with a quoted header is drawn as it is forecast', async () => {
@@ -167,7 +177,8 @@ test("each model's validation metrics are shown beside the baselines", async () 
   await page.click('#compare');
   await page.waitForFunction(() => document.querySelectorAll('#metrics tbody tr').length === 3);
   const head = await page.locator('#metrics thead th').allTextContents();
-  assert.ok(head.includes('MASE') && head.includes('seasonal naive 7 MASE'), head.join('|'));
+  assert.ok(head.includes('MASE') && head.includes('naive 7') && head.includes('ETS'), head.join('|'));
+  assert.match(await page.textContent('#metrics caption'), /naive 7 \(same day last week\)/);
   const first = await page.locator('#metrics tbody tr').first().locator('td').allTextContents();
   assert.match(first[1], /^\d+\.\d{3}$/);
 });
@@ -193,6 +204,25 @@ test('at phone width nothing scrolls sideways and chart text stays readable', as
   const smallest = await page.evaluate(() => Math.min(...[...document.querySelectorAll('#chart svg text')]
     .filter((t) => t.textContent).map((t) => t.getBoundingClientRect().height)));
   assert.ok(smallest >= 11, `smallest chart text ${smallest} px`);
+  // no table column clipped in its scroll box, forecast cells at most two lines
+  const clipped = await page.evaluate(() => [...document.querySelectorAll('.scroll')]
+    .map((s) => s.scrollWidth - s.clientWidth));
+  assert.ok(clipped.every((c) => c <= 0), `tables overflow their boxes by ${clipped.join(', ')} px`);
+  const lineHeight = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#result td')).fontSize) * 1.3);
+  const tallest = await page.evaluate(() => Math.max(...[...document.querySelectorAll('#result td')].map((c) => c.getBoundingClientRect().height)));
+  assert.ok(tallest <= 2 * lineHeight + 6, `a forecast cell is ${tallest} px high (line ${lineHeight})`);
+  // the forecast days keep a fair share of the chart: fewer weeks of history
+  const forecastWidth = await page.evaluate(() => {
+    const start = document.querySelector('#chart .forecast-start').getBoundingClientRect().x;
+    return document.querySelector('#chart .hover-area').getBoundingClientRect().right - start;
+  });
+  assert.ok(forecastWidth >= 70, `forecast part of the chart is ${forecastWidth} px wide`);
+  // the last date label is inside the chart
+  const overhang = await page.evaluate(() => {
+    const box = document.querySelector('#chart svg').getBoundingClientRect();
+    return Math.max(...[...document.querySelectorAll('#chart .x-tick')].map((t) => t.getBoundingClientRect().right - box.right));
+  });
+  assert.ok(overhang <= 0.5, `a date label overhangs by ${overhang} px`);
   await page.screenshot({ path: join(results, 'demo-phone.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });

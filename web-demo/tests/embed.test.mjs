@@ -59,6 +59,8 @@ test("the README's snippet forecasts on another origin, compressed and revalidat
   await page.waitForSelector('sales-forecast svg[role="img"]');
   const values = JSON.parse(await page.getAttribute('sales-forecast', 'data-forecast'));
   assert.ok(relErr(values, kan.native_forecast.values) <= 1e-4);
+  // the fallback content is not CSV and is hidden once the element runs
+  assert.equal(await page.locator('sales-forecast > p').isVisible(), false);
   const wasm = seen.find((r) => r.url().endsWith('.wasm'));
   assert.match((await wasm.allHeaders())['content-encoding'] ?? '', /^(gzip|br)$/);
   assert.equal((await wasm.allHeaders())['access-control-allow-origin'], b.base);
@@ -104,9 +106,13 @@ test('a page of an origin not allowed is refused the model', async () => {
     writeFileSync(join(pages, 'other.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>${snippet()}</body></html>`);
     const page = await browser.newPage();
     await page.goto(`${other.base}/other.html`);
-    // the module itself is blocked by CORS, so the element never upgrades
+    // the module itself is blocked by CORS, so the element never upgrades:
+    // the README snippet's fallback content says so and where to look
     await page.waitForTimeout(1500);
     assert.equal(await page.locator('sales-forecast svg').count(), 0);
+    const fallback = page.locator('sales-forecast p');
+    assert.ok(await fallback.isVisible());
+    assert.match(await fallback.textContent(), /could not load.*Troubleshooting/s);
   } finally {
     other.stop();
   }
@@ -127,6 +133,12 @@ test('the widget lives in a shadow root: host styles stay out, the title is huma
   assert.equal(await page.locator('#plain .forecast-band').count(), 1);
   assert.equal(await page.locator('#plain .legend-band').count(), 1);
   assert.match(await page.locator('#plain svg desc').textContent(), /kan: sales expected between [0-9.]+ and [0-9.]+ on most days \(P10–P90, 80% of days\)/);
+  // every date label lies inside the chart's box, the last one too
+  const overhang = await page.locator('#plain .x-tick').evaluateAll((ticks) => {
+    const box = ticks[0].ownerSVGElement.getBoundingClientRect();
+    return ticks.map((t) => { const r = t.getBoundingClientRect(); return Math.max(box.left - r.left, r.right - box.right); });
+  });
+  assert.ok(overhang.length >= 2 && overhang.every((o) => o <= 0.5), `labels overhang by ${overhang.join(', ')} px`);
   const height = await page.locator('#plain .y-tick').first().evaluate((t) => t.getBoundingClientRect().height);
   assert.ok(height < 20, `host CSS reached the chart: tick text ${height} px high`);
   const stroke = await page.locator('#custom .forecast-line').evaluate((p) => getComputedStyle(p).stroke);
@@ -171,18 +183,24 @@ test('errors are shown accessibly and sent as bubbling events; forecasts too', a
       }
     }),
   });
-  await page.waitForFunction(() => window.events.length === 3);
+  await page.waitForFunction(() => window.events.length === 2);
+  await page.waitForTimeout(300);
   const events = await page.evaluate(() => window.events);
   const by = Object.fromEntries(events.map((e) => [e.id, e]));
-  assert.equal(by.nosrc.type, 'error');
-  assert.match(by.nosrc.detail.message, /^no model: set the src attribute/);
-  assert.equal(await page.locator('#nosrc [role="alert"]').textContent(),
-    `Forecast unavailable: ${by.nosrc.detail.message}`);
+  // no src yet: the element waits for one (a page's script may set it), no error
+  assert.equal(by.nosrc, undefined, JSON.stringify(events));
+  assert.match(await page.locator('#nosrc [role="status"]').textContent(), /^Waiting for a model: set the src attribute/);
+  assert.equal(await page.locator('#nosrc [role="alert"]').count(), 0);
   assert.equal(by.gone.type, 'error');
   assert.match(by.gone.detail.message, /models\/gone\.csv: HTTP 404/);
   assert.equal(by.ok.type, 'forecast');
   assert.equal(by.ok.detail.prefix, kan.prefix);
   assert.ok(relErr(by.ok.detail.values, kan.native_forecast.values) <= 1e-4);
+  // once src is set, it forecasts
+  await page.evaluate((src) => document.getElementById('nosrc').setAttribute('src', src), `${a.base}/models/${kan.prefix}`);
+  await page.waitForFunction(() => window.events.some((e) => e.id === 'nosrc'));
+  const late = (await page.evaluate(() => window.events)).find((e) => e.id === 'nosrc');
+  assert.equal(late.type, 'forecast');
   assert.deepEqual(errors, []);
 });
 

@@ -1,5 +1,5 @@
 // The npm package as a web developer uses it: the tarball from
-// scripts/build-npm.sh installed into a fresh Vite 7 project with TypeScript,
+// scripts/build-npm.sh installed into a fresh Vite 8 project with TypeScript,
 // type-checked, built, served, and driven in Chromium against models served
 // from another origin. Forecasts must equal native shoptrain's within 1e-4.
 import { test, before, after } from 'node:test';
@@ -54,7 +54,7 @@ main().catch((e: Error) => { window.result = { error: e.message }; });
 before(async () => {
   assert.ok(tgz && existsSync(tgz), 'set SHOPTRAIN_NPM_TGZ to the tarball scripts/build-npm.sh made (scripts/test.sh does)');
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'vite-check', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', resolve(tgz), 'vite@7', 'typescript@5'], { cwd: app, stdio: 'inherit' });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', resolve(tgz), 'vite@8', 'typescript@5'], { cwd: app, stdio: 'inherit' });
   writeFileSync(join(app, 'index.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>vite</title></head><body><script type="module" src="/main.ts"></script></body></html>');
   writeFileSync(join(app, 'main.ts'), MAIN);
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
@@ -73,7 +73,7 @@ test('the package type-checks with strict TypeScript', () => {
   execFileSync(join(app, 'node_modules/.bin/tsc'), ['-p', app], { cwd: app, stdio: 'inherit' });
 });
 
-test('a Vite 7 build of the package forecasts in Chromium like native shoptrain', async () => {
+test('a Vite 8 build of the package forecasts in Chromium like native shoptrain', async () => {
   execFileSync(join(app, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit' });
   const assets = readFileSync(join(app, 'dist/index.html'), 'utf8');
   assert.match(assets, /assets\/index-.*\.js/);
