@@ -41,11 +41,20 @@ fn the_first_screen_says_where_the_cli_is() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let first_screen: String = readme.lines().take(30).collect::<Vec<_>>().join("\n");
-    for needed in ["target/release/shoptrain", "cargo install --path trainer", "PORT=8081"] {
-        assert!(first_screen.contains(needed), "README's first screen lacks {needed:?}");
+    for needed in [
+        "target/release/shoptrain",
+        "cargo install --path trainer",
+        "PORT=8081",
+    ] {
+        assert!(
+            first_screen.contains(needed),
+            "README's first screen lacks {needed:?}"
+        );
     }
     // and the demo says it when it is done, before it serves
     let demo = std::fs::read_to_string(root.join("scripts/demo.sh")).unwrap();
-    let said = demo.find("the shoptrain binary is").expect("demo.sh names the binary");
+    let said = demo
+        .find("the shoptrain binary is")
+        .expect("demo.sh names the binary");
     assert!(said < demo.find("exec \"$bin\" serve").unwrap());
 }
