@@ -37,7 +37,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backtest(args) => commands::backtest::run(args.into_request(quiet || json)?, json),
         Command::Models(cmd) => models(dir, cmd, json),
         Command::Index(IndexCommand::Verify) => commands::index::verify(dir, json),
-        Command::Index(IndexCommand::Rebuild) => commands::index::rebuild(dir, json),
+        Command::Index(IndexCommand::Rebuild { wait }) => {
+            commands::index::rebuild(dir, std::time::Duration::from_secs(wait), json)
+        }
         Command::Export(args) => commands::export::run(dir, &args.into(), json),
         Command::Serve(args) => commands::serve::run(dir, &args.into()),
         Command::Bench(args) => commands::bench::run(&args.into_options()?, json),

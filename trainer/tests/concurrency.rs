@@ -313,3 +313,71 @@ fn eight_processes_wait_for_a_writer_of_an_old_rollback_index() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `index rebuild` while trainers write: it refuses (naming why and what to
+/// do) as long as one has the index open, succeeds once they are done, and
+/// no trainer's model is missing from the index afterwards.
+#[test]
+fn a_rebuild_never_loses_what_running_trainers_write() {
+    let dir = crate::dir();
+    let data = dir.small_data(120);
+    let mut trainers: Vec<Child> = (0..3)
+        .map(|_| {
+            let mut cmd = dir.cmd();
+            cmd.args(["--quiet", "train", "--data"])
+                .arg(&data)
+                .args(["--product", "P001", "--model", "kan", "--window", "14"])
+                .args(["--epochs", "30", "--patience", "100"]);
+            cmd.spawn()
+        })
+        .collect();
+    let mut refused = 0;
+    let mut rebuilt = 0;
+    loop {
+        let mut running = 0;
+        for c in trainers.iter_mut() {
+            if c.try_wait().unwrap().is_none() {
+                running += 1;
+            }
+        }
+        // no waiting: a trainer that has the index open is met, not waited out
+        let out = dir.cmd().args(["index", "rebuild", "--wait", "0"]).output();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            rebuilt += 1;
+        } else {
+            assert!(
+                stderr.contains("have the index in")
+                    && stderr.contains("run `shoptrain index rebuild` again"),
+                "{stderr}"
+            );
+            refused += 1;
+        }
+        if running == 0 {
+            break;
+        }
+    }
+    for t in trainers {
+        let out = t.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(refused > 0, "no rebuild met a running trainer");
+    // the last rebuild ran with every trainer gone, and a final one too
+    dir.cmd().args(["index", "rebuild"]).ok();
+    assert!(rebuilt >= 1);
+    let rows: serde_json::Value =
+        serde_json::from_str(&dir.cmd().args(["--json", "models", "list"]).ok()).unwrap();
+    let completed: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "completed")
+        .map(|r| r["prefix"].as_str().unwrap())
+        .collect();
+    assert_eq!(completed.len(), 3, "{rows}");
+    dir.cmd().args(["index", "verify"]).ok();
+}

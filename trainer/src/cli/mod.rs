@@ -220,6 +220,12 @@ pub enum AliasCommand {
 pub enum IndexCommand {
     /// Report rows without files, files without rows and checksum mismatches.
     Verify,
-    /// Rebuild models.db and versions.json from the metadata files.
-    Rebuild,
+    /// Rebuild models.db and versions.json from the metadata files, once no
+    /// other shoptrain process has the index open.
+    Rebuild {
+        /// Seconds to wait for other processes (trainers, serve) to close
+        /// the index before giving up.
+        #[arg(long, default_value_t = 10)]
+        wait: u64,
+    },
 }

@@ -28,8 +28,8 @@ pub fn verify(dir: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn rebuild(dir: &Path, json: bool) -> Result<()> {
-    let report = Registry::rebuild(dir)?;
+pub fn rebuild(dir: &Path, wait: std::time::Duration, json: bool) -> Result<()> {
+    let report = Registry::rebuild(dir, wait)?;
     if json {
         return print_json(&report);
     }

@@ -1,7 +1,7 @@
 //! `index rebuild`: a new `models.db` and `versions.json` from the metadata
 //! files, the source of truth.
 
-use super::index::{CheckpointKind, CheckpointRow, Index, OpenLock, DB_FILE};
+use super::index::{CheckpointKind, CheckpointRow, Index, OpenLock, UsersLock, DB_FILE};
 use super::owner::host_name;
 use super::{Registry, VersionStore, ALIASES_FILE};
 use anyhow::{Context, Result};
@@ -22,8 +22,11 @@ pub struct RebuildReport {
 impl Registry {
     /// Recreates `models.db` and `versions.json` from the metadata files.
     /// The old database is replaced only once the new one is complete.
-    pub fn rebuild(dir: &Path) -> Result<RebuildReport> {
+    /// Waits up to `wait` for every other process to close the index.
+    pub fn rebuild(dir: &Path, wait: std::time::Duration) -> Result<RebuildReport> {
         std::fs::create_dir_all(dir)?;
+        // no other process may have the index open while it is replaced
+        let _alone = UsersLock::exclusive(dir, wait)?;
         let staging = tempfile::Builder::new()
             .prefix(".rebuild-")
             .tempdir_in(dir)

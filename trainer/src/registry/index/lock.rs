@@ -65,3 +65,82 @@ impl OpenLock {
         }
     }
 }
+
+/// `models.db.users`: every process that has the index open holds a shared
+/// lock on it for as long as it does; `index rebuild` takes it exclusively,
+/// so it never swaps the database from under a writer (whose later writes
+/// would go to the replaced file and be lost), and processes that start
+/// while it rebuilds wait for it.
+pub const USERS_LOCK_FILE: &str = "models.db.users";
+
+/// Held until dropped (and released by the OS if the process dies).
+pub struct UsersLock {
+    _file: File,
+}
+
+impl UsersLock {
+    fn file(models_dir: &Path) -> Result<File> {
+        let path = models_dir.join(USERS_LOCK_FILE);
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| {
+                format!(
+                    "cannot create the lock file {}; check that you can write to {}",
+                    path.display(),
+                    models_dir.display()
+                )
+            })
+    }
+
+    /// A user's share: waits (up to the busy timeout) while a rebuild runs.
+    pub fn shared(models_dir: &Path) -> Result<UsersLock> {
+        let file = Self::file(models_dir)?;
+        wait_for(&file, FileExt::try_lock_shared, BUSY_TIMEOUT).map_err(|()| {
+            anyhow::anyhow!(
+                "`shoptrain index rebuild` has held {} for {} s; retry when it is done",
+                models_dir.display(),
+                BUSY_TIMEOUT.as_secs()
+            )
+        })?;
+        Ok(UsersLock { _file: file })
+    }
+
+    /// The rebuild's: waits up to `wait` for every other user to close the
+    /// index, else says who is in the way and what to do.
+    pub fn exclusive(models_dir: &Path, wait: Duration) -> Result<UsersLock> {
+        let file = Self::file(models_dir)?;
+        wait_for(&file, FileExt::try_lock_exclusive, wait).map_err(|()| {
+            anyhow::anyhow!(
+                "other shoptrain processes (a training run, `train --each`, `serve`, ...) have the index in {} open; \
+                 a rebuild now would swap the database from under them and lose what they write. \
+                 Waited {} s; let them finish or stop them, then run `shoptrain index rebuild` again",
+                models_dir.display(),
+                wait.as_secs()
+            )
+        })?;
+        Ok(UsersLock { _file: file })
+    }
+}
+
+/// Tries `lock` with growing pauses until it holds or `limit` passes.
+fn wait_for(
+    file: &File,
+    lock: fn(&File) -> std::io::Result<()>,
+    limit: Duration,
+) -> std::result::Result<(), ()> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match lock(file) {
+            Ok(()) => return Ok(()),
+            Err(_) if start.elapsed() >= limit => return Err(()),
+            Err(_) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+        }
+    }
+}

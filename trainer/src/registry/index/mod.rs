@@ -9,7 +9,7 @@ mod models;
 mod runs;
 
 pub use aliases::AliasEvent;
-pub use lock::{OpenLock, DB_LOCK_FILE};
+pub use lock::{OpenLock, UsersLock, DB_LOCK_FILE};
 pub use models::{ListFilter, ModelRow};
 pub use runs::{CheckpointKind, CheckpointRow};
 
@@ -38,6 +38,8 @@ pub struct Index {
     conn: Connection,
     /// The database file, for error messages.
     path: PathBuf,
+    /// This process's share of the models folder (see `UsersLock`).
+    _users: UsersLock,
 }
 
 /// The timestamp format of every row and metadata file.
@@ -154,11 +156,18 @@ impl Index {
         std::fs::create_dir_all(models_dir)
             .with_context(|| format!("cannot create models folder {}", models_dir.display()))?;
         let path = models_dir.join(DB_FILE);
+        // the users' lock first, then the opening lock: the rebuild takes
+        // them in the same order
+        let users = UsersLock::shared(models_dir)?;
         let lock = OpenLock::acquire(models_dir)?;
         let mut conn = open_connection(&path)?;
         migrate(&mut conn, &path, SCHEMA_VERSION)?;
         drop(lock);
-        Ok(Index { conn, path })
+        Ok(Index {
+            conn,
+            path,
+            _users: users,
+        })
     }
 
     /// Runs reads; a SQLite error becomes a sentence about `doing`.
