@@ -13,6 +13,8 @@ pub mod commands;
 pub mod compute;
 pub mod data;
 pub mod device;
+pub mod evaluation;
+pub mod lookup;
 pub mod optim;
 pub mod output;
 pub mod plot;

@@ -4,10 +4,10 @@ use crate::backtest::{BacktestReport, MeanScore, Refit, Score};
 use crate::baselines::{ETS, SEASONAL_NAIVE};
 use crate::batch::{BatchReport, TaskState};
 use crate::bench::BenchRow;
-use crate::commands::evaluate::Evaluation;
+use crate::evaluation::Evaluation;
 use crate::data::inspect::Inspection;
 use crate::registry::{AliasEvent, ModelRow};
-use crate::training::TrainReport;
+use crate::training::{Counting, Progress, ProgressSink, TrainReport};
 use anyhow::Result;
 use serde::Serialize;
 use shoptrain_shared::forecast::Forecast;
@@ -24,6 +24,57 @@ pub enum Format {
 
 /// A progress bar on stderr with `template` (indicatif's syntax), or a
 /// hidden one when `quiet`.
+/// A terminal progress bar (indicatif) for a training run or a batch: what
+/// the command line hands training unless `--quiet` or `--json`.
+#[derive(Default)]
+pub struct Bar {
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl Bar {
+    fn with<F: FnOnce(&mut Option<indicatif::ProgressBar>)>(&self, f: F) {
+        // a panic elsewhere while drawing leaves the bar usable
+        f(&mut self.bar.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, counting: Counting, name: &str, total: u64, done: u64) {
+        let template = match counting {
+            Counting::Epochs => "{prefix} [{bar:30}] epoch {pos}/{len} {msg} eta {eta}",
+            Counting::Models => "{prefix} [{bar:30}] {pos}/{len} models, eta {eta} {msg}",
+        };
+        let bar = progress_bar(total, template, false);
+        bar.set_prefix(name.to_string());
+        bar.set_position(done);
+        self.with(|b| *b = Some(bar));
+    }
+    fn step(&self, done: u64, note: &str) {
+        self.with(|b| {
+            if let Some(bar) = b {
+                bar.set_message(note.to_string());
+                bar.set_position(done);
+            }
+        });
+    }
+    fn finish(&self) {
+        self.with(|b| {
+            if let Some(bar) = b.take() {
+                bar.finish_and_clear();
+            }
+        });
+    }
+}
+
+/// The progress a command reports to: a bar, or nothing when `quiet`.
+pub fn progress_for(quiet: bool) -> ProgressSink {
+    if quiet {
+        ProgressSink::silent()
+    } else {
+        ProgressSink(std::sync::Arc::new(Bar::default()))
+    }
+}
+
 pub fn progress_bar(len: u64, template: &str, quiet: bool) -> indicatif::ProgressBar {
     if quiet {
         return indicatif::ProgressBar::hidden();
@@ -559,4 +610,18 @@ pub fn print_each_evaluation(rows: &[(String, String, Evaluation)]) {
         fmt(Some(sums[1] / n)),
         fmt(Some(sums[2] / n)),
     );
+}
+
+/// `evaluate --json`: the model's and the baselines' metrics and quantile scores.
+pub fn evaluation_json(e: &Evaluation) -> serde_json::Value {
+    let quantiles: serde_json::Map<String, serde_json::Value> = e
+        .quantile_metrics
+        .iter()
+        .map(|(n, m)| (n.clone(), serde_json::to_value(m).unwrap_or_default()))
+        .collect();
+    serde_json::json!({
+        "model": e.prefix, "series": e.series, "windows": e.windows,
+        "horizon": e.horizon, "metrics": metrics_json(&e.metrics_rows()),
+        "quantile_metrics": quantiles, "ets_error": e.ets_error,
+    })
 }

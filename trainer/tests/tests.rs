@@ -17,6 +17,7 @@ mod corrupt_files;
 mod crashes;
 mod csv_errors;
 mod known_future;
+mod layers;
 mod quantiles;
 mod registry;
 mod training;

@@ -9,24 +9,41 @@ use shoptrain_shared::metadata::Status;
 use shoptrain_shared::naming::{ModelName, ModelType, Scope};
 use std::collections::HashMap;
 
-/// Which model of a series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Which model of a series: the best type's (`best`) or one type's. Its
+/// values come from `ModelType::ALL`, the one list of types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
     /// The type whose newest model has the lowest validation MASE.
     Best,
-    Mlstm,
-    Transformer,
-    Kan,
+    One(ModelType),
 }
 
 impl Pick {
     fn types(self) -> Vec<ModelType> {
         match self {
             Pick::Best => ModelType::ALL.to_vec(),
-            Pick::Mlstm => vec![ModelType::Mlstm],
-            Pick::Transformer => vec![ModelType::Transformer],
-            Pick::Kan => vec![ModelType::Kan],
+            Pick::One(t) => vec![t],
         }
+    }
+}
+
+impl ValueEnum for Pick {
+    fn value_variants<'a>() -> &'a [Self] {
+        static VARIANTS: std::sync::OnceLock<Vec<Pick>> = std::sync::OnceLock::new();
+        VARIANTS.get_or_init(|| {
+            [Pick::Best]
+                .into_iter()
+                .chain(ModelType::ALL.into_iter().map(Pick::One))
+                .collect()
+        })
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            Pick::Best => clap::builder::PossibleValue::new("best")
+                .help("the type whose newest model has the lowest validation MASE"),
+            Pick::One(t) => clap::builder::PossibleValue::new(t.as_str()),
+        })
     }
 }
 

@@ -198,12 +198,12 @@ mod tests {
         // pinned: a change here means every journal's --resume-batch starts over
         assert_eq!(id, "b394c01c78dc");
         // how it runs does not count, what it trains does
-        let quiet = TrainOptions {
-            quiet: false,
+        let shown = TrainOptions {
+            progress: crate::training::ProgressSink::silent(),
             ..opts.clone()
         };
         let jobs = BatchPlan { jobs: 1, ..plan() };
-        assert_eq!(batch_id("ab12", &jobs, &quiet), id);
+        assert_eq!(batch_id("ab12", &jobs, &shown), id);
         let no_floor = TrainOptions {
             floor: false,
             ..opts.clone()

@@ -5,16 +5,17 @@
 
 use super::journal::{Journal, Task, TaskState};
 use crate::data::LoadedData;
-use crate::output::progress_bar;
 use crate::registry::Registry;
-use crate::training::{begin_new, prepare, resume, Prepared, Start, TrainOptions, TrainReport};
+use crate::training::{
+    begin_new, prepare, resume, Counting, Prepared, ProgressSink, Start, TrainOptions, TrainReport,
+};
 use anyhow::{anyhow, Result};
 use candle_core::Device;
 use shoptrain_shared::features::feature_names;
 use shoptrain_shared::metadata::Status;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -59,10 +60,12 @@ struct Shared<'a> {
     data: &'a LoadedData,
     features: Vec<String>,
     journal: Mutex<Journal>,
-    /// The runs' own options: quiet, the batch has one progress bar.
+    /// The runs' own options: silent, the batch reports for them all.
     opts: TrainOptions,
     device: &'a (Device, String),
-    bar: indicatif::ProgressBar,
+    progress: ProgressSink,
+    /// Models finished so far (any worker).
+    finished: AtomicU64,
 }
 
 impl Shared<'_> {
@@ -93,16 +96,16 @@ pub fn train_all(
         features: feature_names(&data.dataset.columns[1..]),
         journal: Mutex::new(journal),
         opts: TrainOptions {
-            quiet: true,
+            progress: ProgressSink::silent(),
             ..opts.clone()
         },
         device,
-        bar: progress_bar(
-            todo,
-            "train --each [{bar:30}] {pos}/{len} models, eta {eta} {msg}",
-            opts.quiet,
-        ),
+        progress: opts.progress.clone(),
+        finished: AtomicU64::new(0),
     };
+    shared
+        .progress
+        .start(Counting::Models, "train --each", todo, 0);
     let next = AtomicUsize::new(0);
     let results: Vec<Result<()>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..jobs)
@@ -124,7 +127,7 @@ pub fn train_all(
             })
             .collect()
     });
-    shared.bar.finish_and_clear();
+    shared.progress.finish();
     results.into_iter().collect::<Result<()>>()?;
     Ok(shared
         .journal
@@ -176,8 +179,8 @@ fn train_series(shared: &Shared, reg: &Registry, group: &[usize]) -> Result<()> 
         entry.seconds = Some(t0.elapsed().as_secs_f64());
         let label = entry.prefix.clone().unwrap_or_else(|| entry.series.clone());
         journal.save()?;
-        shared.bar.set_message(label);
-        shared.bar.inc(1);
+        let done = shared.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.progress.step(done, &label);
     }
     Ok(())
 }

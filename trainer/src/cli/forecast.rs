@@ -5,7 +5,7 @@ use crate::batch::{Each, Pick};
 use crate::bench::BenchOptions;
 use crate::commands::each::EachOptions;
 use crate::commands::export::ExportOptions;
-use crate::commands::predict::ForecastOptions;
+use crate::lookup::ForecastOptions;
 use crate::commands::serve::ServeOptions;
 use crate::output::Format;
 use anyhow::{bail, Result};

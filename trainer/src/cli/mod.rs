@@ -123,31 +123,48 @@ fn check_batch_size(batch_size: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-/// A model type, or all three.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+/// A model type, or all of them (`all`). Its values come from
+/// `ModelType::ALL`, the one list of types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelChoice {
-    Mlstm,
-    Transformer,
-    Kan,
     All,
+    One(ModelType),
 }
 
 impl ModelChoice {
     pub fn types(self) -> Vec<ModelType> {
         match self {
             ModelChoice::All => ModelType::ALL.to_vec(),
-            ModelChoice::Mlstm => vec![ModelType::Mlstm],
-            ModelChoice::Transformer => vec![ModelType::Transformer],
-            ModelChoice::Kan => vec![ModelType::Kan],
+            ModelChoice::One(t) => vec![t],
         }
     }
 
     /// One type, or none for `all`.
     pub fn single(self) -> Option<ModelType> {
-        match self.types().as_slice() {
-            [one] => Some(*one),
-            _ => None,
+        match self {
+            ModelChoice::One(t) => Some(t),
+            ModelChoice::All => None,
         }
+    }
+}
+
+impl ValueEnum for ModelChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        static VARIANTS: std::sync::OnceLock<Vec<ModelChoice>> = std::sync::OnceLock::new();
+        VARIANTS.get_or_init(|| {
+            ModelType::ALL
+                .into_iter()
+                .map(ModelChoice::One)
+                .chain([ModelChoice::All])
+                .collect()
+        })
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            ModelChoice::One(t) => clap::builder::PossibleValue::new(t.as_str()),
+            ModelChoice::All => clap::builder::PossibleValue::new("all").help("every model type"),
+        })
     }
 }
 

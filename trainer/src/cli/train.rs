@@ -168,7 +168,7 @@ impl TrainingFlags {
                 .map(|c| c.into_iter().filter(|c| c != "none").collect()),
             quantiles: parse_quantiles(&self.quantiles)?,
             floor: self.floor == FloorChoice::Auto,
-            quiet,
+            progress: crate::output::progress_for(quiet),
             halt_after_epoch: None,
         };
         Ok((opts, self.features))

@@ -2,11 +2,13 @@
 //! selected series, forecast or scored into one table — the file a buyer
 //! orders from.
 
-use super::evaluate::{evaluate as evaluate_one, Evaluation};
-use super::predict::{series_for, Target};
+use crate::evaluation::{evaluate as evaluate_one, Evaluation};
+use crate::lookup::{series_for, Target};
 use crate::batch::{chosen_models, select_series, Each, Pick};
 use crate::data::{load_csv, LoadedData};
-use crate::output::{print_each_evaluation, print_each_forecast, print_json, EachForecast, Format};
+use crate::output::{
+    evaluation_json, print_each_evaluation, print_each_forecast, print_json, EachForecast, Format,
+};
 use crate::registry::Registry;
 use anyhow::{Context, Result};
 use shoptrain_shared::features::Series;
@@ -109,7 +111,7 @@ pub fn evaluate(dir: &Path, opts: &EachOptions, windows: usize, json: bool) -> R
         let out: Vec<serde_json::Value> = rows
             .iter()
             .map(|(store, product, e)| {
-                let mut v = e.to_json();
+                let mut v = evaluation_json(e);
                 v["store"] = store.as_str().into();
                 v["product"] = product.as_str().into();
                 v

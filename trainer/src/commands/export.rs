@@ -2,7 +2,7 @@
 //! `index.json` holding, per model, a sample history and the native forecast
 //! of it (what the browser must reproduce).
 
-use super::predict::series_for;
+use crate::lookup::series_for;
 use crate::atomic::write_atomic;
 use crate::data::load_csv;
 use crate::output::print_json;

@@ -7,11 +7,13 @@ mod calibration;
 mod checkpoint;
 mod known_future_fit;
 mod prepare;
+pub mod progress;
 mod run;
 mod scoring;
 
 pub use checkpoint::RunState;
 pub use prepare::{prepare, Prepared};
+pub use progress::{Counting, Progress, ProgressSink};
 pub use run::{loss_value, train_step};
 pub use scoring::{forecast_windows, score, EVAL_BATCH};
 
@@ -56,7 +58,8 @@ pub struct TrainOptions {
     /// Let validation blend a classical forecast under the network's
     /// (`shoptrain_shared::floor`); off: the network forecasts alone.
     pub floor: bool,
-    pub quiet: bool,
+    /// Where the run reports its epochs (the command layer's bar, or nothing).
+    pub progress: ProgressSink,
     /// Fault injection for tests: exit abruptly after this epoch's checkpoint.
     pub halt_after_epoch: Option<u32>,
 }
@@ -92,7 +95,7 @@ impl Default for TrainOptions {
             known_future: None,
             quantiles: DEFAULT_QUANTILES.to_vec(),
             floor: true,
-            quiet: true,
+            progress: ProgressSink::silent(),
             halt_after_epoch: None,
         }
     }

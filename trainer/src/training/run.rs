@@ -5,10 +5,10 @@ use super::artifacts::finish;
 use super::calibration::{out_of_sample_misses, step_factors, widen};
 use super::checkpoint::{best_header, RunState};
 use super::known_future_fit::{fit, Layout};
+use super::progress::Counting;
 use super::{Prepared, TrainOptions, TrainReport};
 use crate::compute;
 use crate::optim::AdamW;
-use crate::output::progress_bar;
 use crate::registry::{Checkpoint, CheckpointKind, Registry};
 use crate::seeded_vars::{frozen_model, named_vars, seeded_var_builder, stream_seed};
 use anyhow::{bail, Context, Result};
@@ -273,13 +273,13 @@ impl Run<'_> {
             opt.load_state(state, start.state.step)?;
         }
         let data = self.device_data(meta)?;
-        let bar = progress_bar(
+        let progress = &self.opts.progress;
+        progress.start(
+            Counting::Epochs,
+            &meta.prefix,
             meta.training.config.epochs as u64,
-            "{prefix} [{bar:30}] epoch {pos}/{len} {msg} eta {eta}",
-            self.opts.quiet,
+            start.state.epoch as u64,
         );
-        bar.set_prefix(meta.prefix.clone());
-        bar.set_position(start.state.epoch as u64);
         let (mut state, mut best) = (start.state, start.best);
         if starts_at_base {
             self.start_at_the_base(meta, &vars, &data, &mut state, &mut best)?;
@@ -306,8 +306,7 @@ impl Run<'_> {
             self.reg.record_epoch(self.run_id, &record)?;
             let improved = state.record(record, opt.step);
             self.save_checkpoints(meta, &vars, &opt, &state, improved, &mut best)?;
-            bar.set_message(format!("train {train_loss:.4} val {val_loss:.4}"));
-            bar.set_position(epoch as u64);
+            progress.step(epoch as u64, &format!("train {train_loss:.4} val {val_loss:.4}"));
             if self.opts.halt_after_epoch == Some(epoch) {
                 // fault injection: die like a killed process, leaving the run mid-way
                 std::process::exit(86);
@@ -316,7 +315,7 @@ impl Run<'_> {
                 break;
             }
         }
-        bar.finish_and_clear();
+        progress.finish();
         let train_seconds = train_started.elapsed().as_secs_f64();
         let mut best = best.context("training ran no epoch (is --epochs 0?)")?;
         meta.training.epochs_run = state.epoch;
