@@ -37,16 +37,32 @@ fn src() -> PathBuf {
 fn the_domain_never_imports_the_ui_or_the_commands() {
     let src = src();
     let domain = [
-        "training", "batch", "backtest", "registry", "data", "evaluation.rs", "lookup.rs",
-        "baselines.rs", "compute.rs", "device.rs", "optim.rs", "seeded_vars.rs",
+        "training",
+        "batch",
+        "backtest",
+        "registry",
+        "data",
+        "evaluation.rs",
+        "lookup.rs",
+        "baselines.rs",
+        "compute.rs",
+        "device.rs",
+        "optim.rs",
+        "seeded_vars.rs",
     ];
     let mut checked = 0;
     for part in domain {
-        for file in sources(&src.join(part)).into_iter().chain(
-            Some(src.join(part)).filter(|p| p.is_file()),
-        ) {
+        for file in sources(&src.join(part))
+            .into_iter()
+            .chain(Some(src.join(part)).filter(|p| p.is_file()))
+        {
             for line in imports(&file) {
-                for upper in ["crate::output", "crate::commands", "crate::cli", "crate::app"] {
+                for upper in [
+                    "crate::output",
+                    "crate::commands",
+                    "crate::cli",
+                    "crate::app",
+                ] {
                     assert!(!line.contains(upper), "{}: {line}", file.display());
                 }
             }
@@ -66,8 +82,10 @@ fn command_handlers_do_not_import_each_other() {
             continue;
         }
         for line in imports(&file) {
+            // a handler's test module may `use super::*`
+            let sibling = line.starts_with("use super::") && line != "use super::*;";
             assert!(
-                !line.contains("crate::commands") && !line.starts_with("use super::"),
+                !line.contains("crate::commands") && !sibling,
                 "{}: {line}",
                 file.display()
             );
@@ -81,7 +99,11 @@ fn the_model_types_are_listed_once() {
     for file in sources(&src()) {
         let text = std::fs::read_to_string(&file).unwrap();
         for variant in ["    Mlstm,", "    Transformer,", "    Kan,"] {
-            assert!(!text.contains(variant), "{} lists a model type: {variant:?}", file.display());
+            assert!(
+                !text.contains(variant),
+                "{} lists a model type: {variant:?}",
+                file.display()
+            );
         }
     }
 }

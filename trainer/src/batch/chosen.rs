@@ -83,7 +83,7 @@ pub fn chosen_models(reg: &Registry, scopes: &[Scope], pick: Pick) -> Result<Vec
             "no completed {}model for {} of the {} selected series ({}); train them first, e.g. `shoptrain train --each ...`",
             match pick {
                 Pick::Best => String::new(),
-                one => format!("{one:?} ").to_lowercase(),
+                Pick::One(t) => format!("{t} "),
             },
             missing.len(),
             scopes.len(),

@@ -2,10 +2,10 @@
 //! selected series, forecast or scored into one table — the file a buyer
 //! orders from.
 
-use crate::evaluation::{evaluate as evaluate_one, Evaluation};
-use crate::lookup::{series_for, Target};
 use crate::batch::{chosen_models, select_series, Each, Pick};
 use crate::data::{load_csv, LoadedData};
+use crate::evaluation::{evaluate as evaluate_one, Evaluation};
+use crate::lookup::{series_for, Target};
 use crate::output::{
     evaluation_json, print_each_evaluation, print_each_forecast, print_json, EachForecast, Format,
 };

@@ -2,9 +2,9 @@
 //! `index.json` holding, per model, a sample history and the native forecast
 //! of it (what the browser must reproduce).
 
-use crate::lookup::series_for;
 use crate::atomic::write_atomic;
 use crate::data::load_csv;
+use crate::lookup::series_for;
 use crate::output::print_json;
 use crate::registry::{now, Registry};
 use anyhow::{Context, Result};

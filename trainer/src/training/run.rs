@@ -306,7 +306,10 @@ impl Run<'_> {
             self.reg.record_epoch(self.run_id, &record)?;
             let improved = state.record(record, opt.step);
             self.save_checkpoints(meta, &vars, &opt, &state, improved, &mut best)?;
-            progress.step(epoch as u64, &format!("train {train_loss:.4} val {val_loss:.4}"));
+            progress.step(
+                epoch as u64,
+                &format!("train {train_loss:.4} val {val_loss:.4}"),
+            );
             if self.opts.halt_after_epoch == Some(epoch) {
                 // fault injection: die like a killed process, leaving the run mid-way
                 std::process::exit(86);
