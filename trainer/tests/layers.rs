@@ -22,7 +22,7 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 /// Every `use` line of a file, comments dropped.
 fn imports(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
         .map(|l| l.split("//").next().unwrap().trim().to_string())
         .filter(|l| l.starts_with("use ") || l.starts_with("pub use "))
@@ -70,8 +70,16 @@ fn the_domain_never_imports_the_ui_or_the_commands() {
         }
     }
     assert!(checked > 30, "only {checked} domain files read");
-    for line in imports(&src.join("output.rs")) {
-        assert!(!line.contains("crate::commands"), "output.rs: {line}");
+    let output = sources(&src.join("output"));
+    assert!(!output.is_empty());
+    for file in output {
+        for line in imports(&file) {
+            assert!(
+                !line.contains("crate::commands"),
+                "{}: {line}",
+                file.display()
+            );
+        }
     }
 }
 
@@ -105,5 +113,17 @@ fn the_model_types_are_listed_once() {
                 file.display()
             );
         }
+    }
+}
+
+#[test]
+fn every_trainer_file_is_one_a_reader_can_hold() {
+    for file in sources(&src()) {
+        let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+        assert!(
+            lines <= 450,
+            "{} has {lines} lines: split it along what it does",
+            file.display()
+        );
     }
 }

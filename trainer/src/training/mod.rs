@@ -6,15 +6,16 @@ mod artifacts;
 mod calibration;
 mod checkpoint;
 mod known_future_fit;
+mod objective;
 mod prepare;
 pub mod progress;
 mod run;
 mod scoring;
 
 pub use checkpoint::RunState;
+pub use objective::{loss_value, train_step};
 pub use prepare::{prepare, Prepared};
 pub use progress::{Counting, Progress, ProgressSink};
-pub use run::{loss_value, train_step};
 pub use scoring::{forecast_windows, score, EVAL_BATCH};
 
 use crate::data::LoadedData;

@@ -1,10 +1,13 @@
 //! The epoch loop: shuffled mini-batches, validation, early stopping and
-//! checkpoints, from fresh, fine-tuned or resumed weights.
+//! checkpoints, from fresh, fine-tuned or resumed weights. The quantiles'
+//! calibration after the loop is `run/out_of_fold.rs`.
+
+mod out_of_fold;
 
 use super::artifacts::finish;
-use super::calibration::{out_of_sample_misses, step_factors, widen};
 use super::checkpoint::{best_header, RunState};
 use super::known_future_fit::{fit, Layout};
+use super::objective::{objective, train_step};
 use super::progress::Counting;
 use super::{Prepared, TrainOptions, TrainReport};
 use crate::compute;
@@ -20,92 +23,9 @@ use rand_chacha::ChaCha8Rng;
 use shoptrain_shared::bundle::header;
 use shoptrain_shared::metadata::{EpochRecord, Loss, ModelMetadata};
 use shoptrain_shared::models::quantiles::SCALE;
-use shoptrain_shared::models::{
-    check_levels, Model, ModelConfig, Noise, KNOWN_FUTURE_LAYER, QUANTILE_LAYER,
-};
+use shoptrain_shared::models::{Model, ModelConfig, Noise, KNOWN_FUTURE_LAYER, QUANTILE_LAYER};
 use std::collections::HashMap;
 use std::time::Instant;
-
-/// The mean of `loss` between forecasts and targets, a scalar tensor.
-pub fn loss_value(loss: Loss, pred: &Tensor, y: &Tensor) -> Result<Tensor> {
-    let d = (pred - y)?;
-    Ok(match loss {
-        Loss::Mse => d.sqr()?.mean_all()?,
-        Loss::Mae => d.abs()?.mean_all()?,
-        Loss::Huber => {
-            // 0.5 min(|d|, 1)^2 + (|d| - min(|d|, 1)): quadratic below 1, linear above
-            let a = d.abs()?;
-            let q = a.clamp(0f32, 1f32)?;
-            ((q.sqr()? * 0.5)? + (a - q)?)?.mean_all()?
-        }
-    })
-}
-
-/// Twice the mean pinball loss of the quantiles other than the median
-/// (`quantiles` `[batch, levels, horizon]`, `y` `[batch, horizon]`): twice,
-/// so that the median's own would equal its MAE.
-pub fn quantile_loss(quantiles: &Tensor, y: &Tensor, levels: &[f64]) -> Result<Tensor> {
-    let mut total = Tensor::zeros((), y.dtype(), y.device())?;
-    let mut count = 0usize;
-    for (j, level) in levels.iter().enumerate().filter(|(_, l)| **l != 0.5) {
-        let d = (y - quantiles.narrow(1, j, 1)?.squeeze(1)?)?;
-        let pinball = (&d * *level)?.maximum(&(&d * (*level - 1.0))?)?;
-        total = (total + pinball.mean_all()?)?;
-        count += 1;
-    }
-    Ok((total * (2.0 / count.max(1) as f64))?)
-}
-
-/// What training minimises (and early stopping watches): `loss` of the
-/// point forecast, plus [`quantile_loss`] for a model with quantiles.
-pub fn objective(
-    model: &Model,
-    (x, y): (&Tensor, &Tensor),
-    noise: Option<&Noise>,
-    loss: Loss,
-) -> Result<Tensor> {
-    let (point, quantiles) = model.forward_quantiles(x, noise)?;
-    let point_loss = loss_value(loss, &point, y)?;
-    Ok(match quantiles {
-        Some(q) => (point_loss + quantile_loss(&q, y, model.quantile_levels())?)?,
-        None => point_loss,
-    })
-}
-
-/// Windows per micro-batch on the CPU: a step's batch is cut into blocks of
-/// this many, whose gradients are computed side by side (`compute`) and
-/// summed. Fixed rather than the thread count, so that a run gives the same
-/// model on any machine.
-pub const MICRO_BATCH: usize = 16;
-
-/// One optimiser step on a batch (dropout on); returns the detached loss.
-/// Shared by training and `shoptrain bench`, so the bench times the real step.
-pub fn train_step(
-    model: &Model,
-    opt: &mut AdamW,
-    (x, y): (&Tensor, &Tensor),
-    noise: &Noise,
-    loss: Loss,
-) -> Result<Tensor> {
-    if !x.device().is_cpu() {
-        let loss = objective(model, (x, y), Some(noise), loss)?;
-        opt.backward_step(&loss)?;
-        return Ok(loss.detach());
-    }
-    let n = x.dim(0)?;
-    let noises: Vec<Noise> = (0..n.div_ceil(MICRO_BATCH)).map(|_| noise.fork()).collect();
-    let parts = compute::in_row_blocks(x.device(), n, MICRO_BATCH, |start, len| {
-        let (xb, yb) = (x.narrow(0, start, len)?, y.narrow(0, start, len)?);
-        let noise = &noises[start / MICRO_BATCH];
-        // each block's mean loss weighted by its share: the sum is the batch's mean
-        let part = (objective(model, (&xb, &yb), Some(noise), loss)? * (len as f64 / n as f64))?;
-        let grads = part.backward()?;
-        Ok((part.detach(), grads))
-    })?;
-    let (losses, grads): (Vec<Tensor>, Vec<_>) = parts.into_iter().unzip();
-    opt.apply(&grads)?;
-    Ok(Tensor::stack(&losses, 0)?.sum(0)?)
-}
 
 /// Where a run's weights and progress start.
 #[derive(Default)]
@@ -179,20 +99,6 @@ fn trained(vars: &[(String, Var)]) -> Vec<(String, Var)> {
         .filter(|(name, _)| *name != calibration)
         .cloned()
         .collect()
-}
-
-/// The quantiles of the model with these variables for every window in
-/// `xs`, `[n, levels, horizon]` flattened, forecast in row blocks side by
-/// side without an autograd graph.
-fn quantiles_of(cfg: &ModelConfig, vars: &[(String, Var)], xs: &Tensor) -> Result<Vec<f32>> {
-    let model = frozen_model(cfg, vars, xs.device())?;
-    let (count, device) = (xs.dim(0)?, xs.device());
-    let blocks = compute::in_row_blocks(device, count, compute::FORECAST_BLOCK, |start, n| {
-        let (_, q) = model.forward_quantiles(&xs.narrow(0, start, n)?, None)?;
-        let q = q.context("a model with quantile levels gave no quantiles")?;
-        Ok(q.flatten_all()?.to_vec1::<f32>()?)
-    })?;
-    Ok(blocks.concat())
 }
 
 /// A copy of the weights as they are now. `copy` first: on the same device
@@ -410,101 +316,6 @@ impl Run<'_> {
         Ok(sums.iter().sum::<f64>() / count.max(1) as f64)
     }
 
-    /// Scales the best weights' quantile steps to fit every window of the
-    /// run, training and validation (see `calibration`). Leaves the model's
-    /// variables at the best weights.
-    fn calibrate(
-        &self,
-        meta: &ModelMetadata,
-        vars: &[(String, Var)],
-        data: &DeviceData,
-        best: &mut [(String, Tensor)],
-    ) -> Result<()> {
-        let levels = meta.architecture.quantiles().to_vec();
-        if levels.is_empty() {
-            return Ok(());
-        }
-        let median = check_levels(&levels).map_err(anyhow::Error::msg)?;
-        let weights: HashMap<String, Tensor> = best.iter().cloned().collect();
-        load_weights(vars, &weights, self.device)?;
-        let xs = Tensor::cat(&[&data.x_train, &data.x_val], 0)?;
-        let ys = Tensor::cat(&[&data.y_train, &data.y_val], 0)?;
-        let mut quantiles = quantiles_of(&meta.architecture, vars, &xs)?;
-        let mut actual = ys.flatten_all()?.to_vec1::<f32>()?;
-        if let Some(held_out) = self.out_of_fold_medians(meta, data, median)? {
-            let levels = levels.len();
-            out_of_sample_misses(
-                &mut actual,
-                &quantiles,
-                &held_out,
-                levels,
-                median,
-                meta.horizon,
-            );
-        }
-        let scales = self.prepared.train.scales.iter();
-        let ratios: Vec<f32> = scales
-            .chain(&self.prepared.val.scales)
-            .map(|s| s.spread(meta.spread_floor) / s.std)
-            .collect();
-        widen(&mut quantiles, &ratios, levels.len(), median, meta.horizon);
-        let factors = step_factors(&levels, median, &quantiles, &actual, meta.horizon);
-        let name = format!("{QUANTILE_LAYER}.{SCALE}");
-        let (_, scale) = best
-            .iter_mut()
-            .find(|(n, _)| *n == name)
-            .with_context(|| format!("the model has no {name}"))?;
-        let factors = Tensor::from_vec(factors, levels.len() - 1, &Device::Cpu)?;
-        *scale = (scale.to_device(&Device::Cpu)? * factors)?;
-        Ok(())
-    }
-
-    /// Medians of the training windows from models that did not see them
-    /// (`[n_train, horizon]`, normalised): two models, each trained from the
-    /// base for the run's best epoch count on one half of the training
-    /// windows, forecast the other half. None with fewer than two windows.
-    /// The known-future layer starts at its fit on every training window,
-    /// as the run's did: a few linear weights, not the network. `median` is
-    /// the index of level 0.5.
-    fn out_of_fold_medians(
-        &self,
-        meta: &ModelMetadata,
-        data: &DeviceData,
-        median: usize,
-    ) -> Result<Option<Vec<f32>>> {
-        let n = data.x_train.dim(0)?;
-        let mid = n / 2;
-        if mid == 0 {
-            return Ok(None);
-        }
-        let epochs = meta.training.best_epoch.unwrap_or(0);
-        let (h, levels) = (meta.horizon, meta.architecture.quantiles().len());
-        let mut out = Vec::with_capacity(n * h);
-        for (held, fit) in [((0, mid), (mid, n - mid)), ((mid, n - mid), (0, mid))] {
-            let (model, vars) = self.fresh_model(meta)?;
-            if meta.architecture.base_weeks() > 0 {
-                self.set_to_the_base(&vars, &meta.architecture)?;
-            }
-            let config = &meta.training.config;
-            let mut opt = AdamW::new(trained(&vars), config.lr, config.weight_decay)?;
-            let part = DeviceData {
-                x_train: data.x_train.narrow(0, fit.0, fit.1)?,
-                y_train: data.y_train.narrow(0, fit.0, fit.1)?,
-                x_val: data.x_val.clone(),
-                y_val: data.y_val.clone(),
-            };
-            for epoch in 1..=epochs {
-                self.train_epoch(&model, &mut opt, &part, meta, epoch)?;
-            }
-            let held_out = data.x_train.narrow(0, held.0, held.1)?;
-            let q = quantiles_of(&meta.architecture, &vars, &held_out)?;
-            for window in q.chunks(levels * h) {
-                out.extend_from_slice(&window[median * h..(median + 1) * h]);
-            }
-        }
-        Ok(Some(out))
-    }
-
     /// The epoch checkpoint (when due) goes first: a run killed before the
     /// best checkpoint is written still has this epoch's weights on disk.
     fn save_checkpoints(
@@ -569,39 +380,6 @@ impl Run<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn losses_match_hand_computed_values() {
-        let dev = Device::Cpu;
-        let pred = Tensor::new(&[[0.0f32, 2.0], [0.5, -3.0]], &dev).unwrap();
-        let y = Tensor::new(&[[0.0f32, 0.0], [0.0, 0.0]], &dev).unwrap();
-        let value = |l| {
-            loss_value(l, &pred, &y)
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap()
-        };
-        // errors 0, 2, 0.5, -3
-        assert!((value(Loss::Mse) - (0.0 + 4.0 + 0.25 + 9.0) / 4.0).abs() < 1e-6);
-        assert!((value(Loss::Mae) - (0.0 + 2.0 + 0.5 + 3.0) / 4.0).abs() < 1e-6);
-        // huber: 0, 2-0.5, 0.5*0.25, 3-0.5
-        assert!((value(Loss::Huber) - (0.0 + 1.5 + 0.125 + 2.5) / 4.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn the_quantile_loss_matches_hand_computed_pinball_values() {
-        let dev = Device::Cpu;
-        // one window, two days; levels 0.1, 0.5, 0.9 (the median is left out)
-        let q = Tensor::new(&[[[8f32, 8.0], [10.0, 10.0], [12.0, 12.0]]], &dev).unwrap();
-        let y = Tensor::new(&[[11f32, 14.0]], &dev).unwrap();
-        let value = quantile_loss(&q, &y, &[0.1, 0.5, 0.9])
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        // P10: 0.1*3, 0.1*6 -> mean 0.45; P90: 0.1*1, 0.9*2 -> mean 0.95;
-        // twice their mean: 0.45 + 0.95 = 1.4
-        assert!((value - 1.4).abs() < 1e-6, "{value}");
-    }
 
     #[test]
     fn a_snapshot_keeps_its_values_when_training_moves_the_weights() {
