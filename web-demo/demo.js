@@ -1,7 +1,7 @@
 // The demo page: pick an exported model, edit or upload history, forecast in
 // wasm. The chart reads the history through the runtime's own CSV parser, so
 // what is drawn is what was forecast.
-import { loadForecaster, parseHistory } from './runtime.js';
+import { loadForecaster, loadManifest, parseHistory } from './runtime.js';
 import { renderChart, bandOf, describeBand } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
@@ -16,8 +16,7 @@ let edited = false; // the textarea holds the user's text, not a sample
 
 const selected = () => manifest.models.find((m) => m.prefix === $('model').value);
 const modelOf = (entry) => loadForecaster(`models/${entry.prefix}`);
-const version = (prefix) => prefix.split('_v').at(-1);
-const label = (r) => `${r.type} v${version(r.prefix)}`;
+const label = (r) => `${r.type} v${r.version}`;
 
 /** Nothing of an earlier forecast may stay on screen under an error: the
  * whole results section goes (captions, chart area, the history toggle). */
@@ -119,7 +118,7 @@ async function run(entries) {
     for (const entry of entries) {
       const m = await modelOf(entry);
       const out = m.predict(csv);
-      results.push({ ...out, band: bandOf(out.interval), prefix: entry.prefix, type: entry.model_type, metrics: m.metrics, baselines: m.baselines, coverage: m.metadata.quantile_metrics?.coverage });
+      results.push({ ...out, band: bandOf(out.interval), prefix: entry.prefix, version: entry.version, type: entry.model_type, metrics: m.metrics, baselines: m.baselines, coverage: m.metadata.quantile_metrics?.coverage });
     }
     const first = await modelOf(entries[0]);
     show(history, results, `${first.title}: ${results[0].dates.length}-day forecast`);
@@ -166,10 +165,11 @@ async function onModelChange() {
 
 async function main() {
   try {
-    const res = await fetch('models/index.json');
-    if (!res.ok) throw new Error(`no exported models at models/index.json (HTTP ${res.status}); run shoptrain export`);
-    manifest = await res.json();
-    $('model').replaceChildren(...manifest.models.map((m) => new Option(`${m.series} — ${m.model_type} v${version(m.prefix)}`, m.prefix)));
+    // the runtime checks the manifest's format (an old export is refused, saying what to do)
+    manifest = await loadManifest('models/index.json').catch((e) => {
+      throw new Error(`${e.message} (run shoptrain export into web-demo/models)`);
+    });
+    $('model').replaceChildren(...manifest.models.map((m) => new Option(`${m.series} — ${m.model_type} v${m.version}`, m.prefix)));
     $('model').addEventListener('change', () => onModelChange().then(() => run([selected()]), showError));
     $('history').addEventListener('input', () => { edited = true; });
     $('run').addEventListener('click', () => run([selected()]));

@@ -2,7 +2,9 @@
 // (or Node). A thin layer over the wasm runtime (runtime-wasm/): loading,
 // one download per model URL, JS values in and plain objects out. All
 // parsing and maths runs in wasm, so every page reads CSV alike.
-import init, { Forecaster as WasmForecaster, parseHistory as wasmParseHistory } from './pkg/shoptrain_runtime_wasm.js';
+import init, {
+  Forecaster as WasmForecaster, parseHistory as wasmParseHistory, parseManifest, modelFiles,
+} from './pkg/shoptrain_runtime_wasm.js';
 
 let ready = null;
 
@@ -38,8 +40,7 @@ const loads = new Map();
  */
 export function loadForecaster(source, { base } = {}) {
   if (typeof source === 'string' || source instanceof URL) {
-    const url = new URL(String(source), base ?? globalThis.document?.baseURI ?? import.meta.url).href
-      .replace(/_(model\.safetensors|metadata\.json)$/, '');
+    const url = new URL(String(source), base ?? globalThis.document?.baseURI ?? import.meta.url).href;
     if (!loads.has(url)) {
       const loading = fetchModel(url);
       loads.set(url, loading);
@@ -54,13 +55,31 @@ export function loadForecaster(source, { base } = {}) {
   return initRuntime().then(() => new Forecaster(source.weights, source.metadata));
 }
 
-async function fetchModel(prefix) {
+async function fetchModel(source) {
+  await initRuntime();
+  // the file names come from the naming rules in wasm, not spelled here; a
+  // URL of one of the two files stands for its prefix
+  const suffixes = modelFiles('');
+  const url = suffixes.reduce((u, s) => (u.endsWith(s) ? u.slice(0, -s.length) : u), source);
+  const slash = url.lastIndexOf('/') + 1;
+  const [weightsFile, metadataFile] = modelFiles(url.slice(slash));
   const [weights, metadata] = await Promise.all([
-    fetchOk(`${prefix}_model.safetensors`, 'model weights').then((r) => r.arrayBuffer()),
-    fetchOk(`${prefix}_metadata.json`, 'model metadata').then((r) => r.text()),
-    initRuntime(),
+    fetchOk(url.slice(0, slash) + weightsFile, 'model weights').then((r) => r.arrayBuffer()),
+    fetchOk(url.slice(0, slash) + metadataFile, 'model metadata').then((r) => r.text()),
   ]);
   return new Forecaster(weights, metadata);
+}
+
+/**
+ * Loads an export manifest (`index.json` from `shoptrain export`) and checks
+ * its format: one of another version throws, saying to export again. Its
+ * entries' `weights`, `metadata` and `sample` are file names beside it.
+ */
+export async function loadManifest(url) {
+  const res = await fetchOk(url, 'export manifest');
+  const text = await res.text();
+  await initRuntime();
+  return JSON.parse(parseManifest(text));
 }
 
 /** A loaded model. */

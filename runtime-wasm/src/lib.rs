@@ -4,6 +4,7 @@
 
 use shoptrain_shared::features::{Series, SeriesPick, CALENDAR_FEATURES};
 use shoptrain_shared::forecast::Forecaster as SharedForecaster;
+use shoptrain_shared::manifest::{model_files, Manifest};
 use wasm_bindgen::prelude::*;
 
 /// A loaded model, ready to forecast.
@@ -184,4 +185,20 @@ pub fn predict_json(
         "quantiles": forecast.quantiles,
     })
     .to_string())
+}
+
+/// Checks an export manifest (`index.json` text) and returns it as JSON
+/// text; another format throws, saying to export again.
+#[wasm_bindgen(js_name = parseManifest)]
+pub fn parse_manifest(text: &str) -> Result<String, JsError> {
+    let manifest = Manifest::from_json(text).map_err(js_error)?;
+    manifest.to_json().map_err(js_error)
+}
+
+/// The file names of an exported model, `[weights, metadata]`, by the
+/// naming rules (the JS side spells no suffix).
+#[wasm_bindgen(js_name = modelFiles)]
+pub fn model_files_of(prefix: &str) -> Vec<String> {
+    let (weights, metadata) = model_files(prefix);
+    vec![weights, metadata]
 }

@@ -82,3 +82,26 @@ test('an empty file is named as empty, not as a missing column', async () => {
     assert.throws(() => f.predict(empty), /history: the CSV is empty/);
   }
 });
+
+test('the export manifest is read through the runtime; another format is refused', async () => {
+  const { loadManifest } = await import('../runtime.js');
+  const { createServer } = await import('node:http');
+  const bodies = {
+    '/index.json': readFileSync(`${root}/models/index.json`, 'utf8'),
+    '/old.json': JSON.stringify({ format: 'shoptrain-export/1', exported_at: 'x', models: [] }),
+  };
+  const server = createServer((req, res) => res.end(bodies[req.url] ?? ''));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const m = await loadManifest(`${base}/index.json`);
+    assert.equal(m.format, 'shoptrain-export/2');
+    const entry = m.models.find((e) => e.prefix === kan.prefix);
+    assert.equal(entry.weights, `${kan.prefix}_model.safetensors`);
+    assert.equal(entry.sample, `sample_${kan.prefix}.csv`);
+    assert.equal(entry.version, Number(kan.prefix.split('_v').at(-1)));
+    await assert.rejects(loadManifest(`${base}/old.json`), /format shoptrain-export\/1, this runtime reads shoptrain-export\/2: export the models again/);
+  } finally {
+    server.close();
+  }
+});

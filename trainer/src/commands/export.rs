@@ -9,6 +9,9 @@ use crate::output::print_json;
 use crate::registry::{now, Registry};
 use anyhow::{Context, Result};
 use shoptrain_shared::features::{Series, CALENDAR_FEATURES};
+use shoptrain_shared::manifest::{
+    model_files, sample_file, Manifest, ManifestEntry, NativeForecast, FORMAT,
+};
 use shoptrain_shared::naming::Artifact;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -81,47 +84,45 @@ pub fn run(dir: &Path, args: &ExportOptions, json: bool) -> Result<()> {
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
         // the sample as a file too, for widgets that read history from a URL
-        write_atomic(
-            &args.out.join(format!("sample_{prefix}.csv")),
-            csv.as_bytes(),
-        )?;
+        write_atomic(&args.out.join(sample_file(&prefix)), csv.as_bytes())?;
         for kind in [Artifact::Weights, Artifact::Metadata] {
             let file = kind.file_name(&prefix);
             write_atomic(&args.out.join(&file), &reg.read_artifact(&prefix, kind)?)?;
         }
-        entries.push(serde_json::json!({
-            "prefix": prefix,
-            "model_type": meta.model_type,
-            "mode": meta.mode,
-            "scope": meta.scope,
-            "scope_ids": meta.scope_ids,
-            "series": series.label,
-            "window": meta.window,
-            "horizon": meta.horizon,
-            "features": meta.features,
-            "weights": Artifact::Weights.file_name(&prefix),
-            "metadata": Artifact::Metadata.file_name(&prefix),
-            "metrics": meta.metrics,
-            "sample_history_csv": csv,
-            "native_forecast": {
-                "dates": forecast.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-                "values": forecast.values,
-                "quantiles": forecast.quantiles,
+        let version = meta.versioned_name()?.version;
+        let (weights, metadata) = model_files(&prefix);
+        entries.push(ManifestEntry {
+            prefix: prefix.clone(),
+            version,
+            model_type: meta.model_type,
+            mode: meta.mode,
+            scope: meta.scope.clone(),
+            scope_ids: meta.scope_ids.clone(),
+            series: series.label.clone(),
+            window: meta.window,
+            horizon: meta.horizon,
+            features: meta.features.clone(),
+            weights,
+            metadata,
+            sample: sample_file(&prefix),
+            metrics: meta.metrics.clone(),
+            quantile_metrics: meta.quantile_metrics.clone(),
+            sample_history_csv: csv,
+            native_forecast: NativeForecast {
+                dates: forecast.dates.iter().map(|d| d.to_string()).collect(),
+                values: forecast.values,
+                quantiles: forecast.quantiles,
             },
-            "quantile_metrics": meta.quantile_metrics,
-        }));
+        });
     }
-    let manifest = serde_json::json!({
-        "format": "shoptrain-export/1",
-        "exported_at": now(),
-        "models": entries,
-    });
-    write_atomic(
-        &args.out.join("index.json"),
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
+    let manifest = Manifest {
+        format: FORMAT.to_string(),
+        exported_at: now(),
+        models: entries,
+    };
+    write_atomic(&args.out.join("index.json"), manifest.to_json()?.as_bytes())?;
     if json {
-        print_json(&manifest["models"])?;
+        print_json(&manifest.models)?;
     } else {
         println!(
             "exported {} model(s) to {}",
