@@ -83,6 +83,27 @@ impl Metrics {
             count: n,
         }
     }
+
+    /// Metrics of forecasts made in blocks of `horizon` days from several
+    /// origins, block `b`'s MASE scaled by `scales[b]`: the in-sample MAE of
+    /// the lag-7 naive forecast on the history before that block's origin
+    /// (`seasonal_naive_scale`). The one MASE rule of training's validation
+    /// windows, `evaluate` and `backtest`: every block is scaled by the
+    /// history its forecast saw.
+    pub fn compute_blocks(
+        actual: &[f32],
+        predicted: &[f32],
+        horizon: usize,
+        scales: &[f64],
+    ) -> Metrics {
+        let mut m = Metrics::compute(actual, predicted, 1.0);
+        let n = actual.len().min(predicted.len());
+        let scaled: f64 = (0..n)
+            .map(|i| (predicted[i] as f64 - actual[i] as f64).abs() / scales[i / horizon.max(1)])
+            .sum();
+        m.mase = scaled / n.max(1) as f64;
+        m
+    }
 }
 
 /// Quantile forecasts of the same days: `values[j][d]` is level

@@ -2,7 +2,7 @@
 //! beside the naive baselines and ETS (`shoptrain evaluate`).
 
 use crate::backtest::head;
-use crate::baselines::{ets_with_quantiles, ETS, SEASONAL_NAIVE};
+use crate::baselines::{ets_with_quantiles, ETS, SEASON, SEASONAL_NAIVE};
 use crate::lookup::Target;
 use anyhow::{bail, Result};
 use shoptrain_shared::metrics::{
@@ -53,7 +53,8 @@ pub fn evaluate(o: Target<'_>, windows: usize) -> Result<Evaluation> {
     }
     let sales: Vec<f32> = o.series.values[0].iter().map(|v| *v as f32).collect();
     let first_origin = t - windows * h;
-    let scale = seasonal_naive_scale(&sales[..first_origin], 7);
+    // each block scaled by the history its forecast saw, as `backtest` does
+    let mut scales = Vec::with_capacity(windows);
     let t0 = Instant::now();
     let (mut actual, mut model, mut naive, mut avg) = (vec![], vec![], vec![], vec![]);
     let levels = o.forecaster.meta.architecture.quantiles();
@@ -61,6 +62,7 @@ pub fn evaluate(o: Target<'_>, windows: usize) -> Result<Evaluation> {
     let mut ets: Result<Vec<f32>, String> = Ok(vec![]);
     for k in 0..windows {
         let origin = first_origin + k * h;
+        scales.push(seasonal_naive_scale(&sales[..origin], SEASON));
         let f = o
             .forecaster
             .predict(&head(o.series, origin), Some(o.series))?;
@@ -68,8 +70,8 @@ pub fn evaluate(o: Target<'_>, windows: usize) -> Result<Evaluation> {
         if let Some(q) = &f.quantiles {
             Quantiles::append(&mut model_q, q);
         }
-        naive.extend(seasonal_naive(&sales[..origin], h, 7));
-        avg.extend(moving_average(&sales[..origin], h, 7));
+        naive.extend(seasonal_naive(&sales[..origin], h, SEASON));
+        avg.extend(moving_average(&sales[..origin], h, SEASON));
         if let Ok(done) = &mut ets {
             match ets_with_quantiles(&sales[..origin], h, levels) {
                 Ok((f, q)) => {
@@ -89,26 +91,29 @@ pub fn evaluate(o: Target<'_>, windows: usize) -> Result<Evaluation> {
     let mut metrics = vec![
         (
             o.prefix.to_string(),
-            Metrics::compute(&actual, &model, scale),
+            Metrics::compute_blocks(&actual, &model, h, &scales),
         ),
         (
             SEASONAL_NAIVE.to_string(),
-            Metrics::compute(&actual, &naive, scale),
+            Metrics::compute_blocks(&actual, &naive, h, &scales),
         ),
         (
             "moving_average_7".to_string(),
-            Metrics::compute(&actual, &avg, scale),
+            Metrics::compute_blocks(&actual, &avg, h, &scales),
         ),
     ];
     let score = |q: &Option<Quantiles>| {
         q.as_ref()
-            .and_then(|q| QuantileMetrics::compute(&actual, q, scale))
+            .and_then(|q| QuantileMetrics::compute_scaled(&actual, q, |d| scales[d / h]))
     };
     let mut quantile_metrics: Vec<(String, QuantileMetrics)> = Vec::new();
     quantile_metrics.extend(score(&model_q).map(|m| (o.prefix.to_string(), m)));
     let ets_error = match &ets {
         Ok(f) => {
-            metrics.push((ETS.to_string(), Metrics::compute(&actual, f, scale)));
+            metrics.push((
+                ETS.to_string(),
+                Metrics::compute_blocks(&actual, f, h, &scales),
+            ));
             quantile_metrics.extend(score(&ets_q).map(|m| (ETS.to_string(), m)));
             None
         }

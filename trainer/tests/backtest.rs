@@ -149,3 +149,56 @@ fn backtest_rejects_bad_settings_with_the_fix() {
     );
     assert!(!dir.models().exists());
 }
+
+/// One MASE rule: `evaluate` of a model over the last 3 weeks scores seasonal
+/// naive exactly as `backtest` over the same 3 origins does (and as by hand),
+/// and says how it scales.
+#[test]
+fn evaluate_and_backtest_give_the_same_mase() {
+    let dir = crate::dir();
+    let data = dir.small_data(200);
+    let prefix = dir.quick_train(&data, "kan", &["--store", "S001"]);
+    let eval: serde_json::Value = serde_json::from_str(
+        &dir.cmd()
+            .args(["--json", "evaluate", &prefix, "--data"])
+            .arg(&data)
+            .args(["--windows", "3"])
+            .ok(),
+    )
+    .unwrap();
+    assert_eq!(eval["mase_scaling"], "each window by the history before it");
+    let csv = std::fs::read_to_string(&data).unwrap();
+    let by_hand = seasonal_naive_mase(&sales_of(&csv, "S001", "P001"), 3, 7);
+    let evaluated = eval["metrics"]["seasonal_naive_7"]["mase"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (evaluated - by_hand).abs() < 1e-4,
+        "evaluate's seasonal naive {evaluated} vs the protocol by hand {by_hand}"
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &dir.cmd()
+            .args(["--json", "backtest", "--data"])
+            .arg(&data)
+            .args(["--mode", "product", "--product", "P001", "--store", "S001"])
+            .args([
+                "--model",
+                "kan",
+                "--origins",
+                "3",
+                "--epochs",
+                "1",
+                "--window",
+                "14",
+            ])
+            .ok(),
+    )
+    .unwrap();
+    let backtested = report["series"][0]["scores"]["seasonal_naive_7"]["mase"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (evaluated - backtested).abs() < 1e-9,
+        "{evaluated} vs {backtested}"
+    );
+}

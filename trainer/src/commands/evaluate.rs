@@ -16,7 +16,7 @@ pub fn run(dir: &Path, opts: &ForecastOptions, windows: usize, json: bool) -> Re
         print_json(&evaluation_json(&e))
     } else {
         println!(
-            "rolling-origin backtest of {} on {}: {windows} windows x {} days",
+            "rolling-origin backtest of {} on {}: {windows} windows x {} days (MASE: each window scaled by the history before it)",
             e.prefix, e.series, e.horizon
         );
         print_metrics_table(&e.metrics_rows());

@@ -280,5 +280,6 @@ pub fn evaluation_json(e: &Evaluation) -> serde_json::Value {
         "model": e.prefix, "series": e.series, "windows": e.windows,
         "horizon": e.horizon, "metrics": metrics_json(&e.metrics_rows()),
         "quantile_metrics": quantiles, "ets_error": e.ets_error,
+        "mase_scaling": "each window by the history before it",
     })
 }

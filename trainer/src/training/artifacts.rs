@@ -1,6 +1,6 @@
 //! The metadata a run starts with and the final artifacts it ends with.
 
-use super::scoring::{baselines, classical, forecast_windows, quantile_score, score};
+use super::scoring::{baselines, classical, forecast_windows, quantile_score};
 use super::{Prepared, Start, TrainOptions, TrainReport};
 use crate::data::LoadedData;
 use crate::registry::{host_name, now, user_name, Registry};
@@ -12,7 +12,7 @@ use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::metadata::{
     DataInfo, HostInfo, ModelMetadata, ScopeIds, Status, TrainingInfo, SCHEMA_VERSION,
 };
-use shoptrain_shared::metrics::Quantiles;
+use shoptrain_shared::metrics::{Metrics, Quantiles};
 use shoptrain_shared::models::ModelConfig;
 use shoptrain_shared::naming::VersionedName;
 use std::collections::BTreeMap;
@@ -129,13 +129,15 @@ pub fn finish(
             .iter()
             .filter_map(|(m, f)| f.as_ref().ok().map(|f| (*m, f.clone())))
             .collect();
-        let cost = |f: &[f32]| score(&p.val.y_raw, f, meta.horizon, &p.val_mase_scale).mase;
+        let cost = |f: &[f32]| {
+            Metrics::compute_blocks(&p.val.y_raw, f, meta.horizon, &p.val_mase_scale).mase
+        };
         if let Some((chosen, _)) = floor::choose(&predicted, &candidates, cost) {
             blend(&chosen, &candidates, &mut predicted, quantiles.as_mut());
             meta.floor = Some(chosen);
         }
     }
-    meta.metrics = Some(score(
+    meta.metrics = Some(Metrics::compute_blocks(
         &p.val.y_raw,
         &predicted,
         meta.horizon,

@@ -16,7 +16,7 @@ pub use checkpoint::RunState;
 pub use objective::{loss_value, train_step};
 pub use prepare::{prepare, Prepared};
 pub use progress::{Counting, Progress, ProgressSink};
-pub use scoring::{forecast_windows, score, EVAL_BATCH};
+pub use scoring::{forecast_windows, EVAL_BATCH};
 
 use crate::data::LoadedData;
 use crate::device::{default_batch_size, select_device_for, DeviceChoice};

@@ -23,7 +23,8 @@ pub struct Prepared {
     pub known_future: Option<KnownFuture>,
     pub train: Windows,
     pub val: Windows,
-    /// MASE denominator of each validation window's series.
+    /// MASE denominator of each validation window: the history before its
+    /// first forecast day (`Metrics::compute_blocks`, the one MASE rule).
     pub val_mase_scale: Vec<f64>,
     pub series: usize,
     /// Each series' sales, and each validation window's (series, first
@@ -122,14 +123,13 @@ pub fn prepare(
         None => cut_windows(&cut, out.known_future.as_ref(), features, opts)?,
     };
     for SeriesCut { rows, split, norm } in cut {
-        let train_rows = split.train_rows(window, horizon);
         let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
-        let scale = seasonal_naive_scale(&sales[..train_rows], 7);
-        out.val_mase_scale
-            .extend(std::iter::repeat_n(scale, split.val));
         let k = out.sales.len();
-        out.val_origins
-            .extend((split.train..split.train + split.val).map(|i| (k, i + window)));
+        for origin in (split.train..split.train + split.val).map(|i| i + window) {
+            out.val_mase_scale
+                .push(seasonal_naive_scale(&sales[..origin], WEEK));
+            out.val_origins.push((k, origin));
+        }
         out.sales.push(sales);
         out.normalization = norm;
     }

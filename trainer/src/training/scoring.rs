@@ -15,17 +15,6 @@ use std::collections::BTreeMap;
 /// (`shoptrain bench` measures it with the same size).
 pub const EVAL_BATCH: usize = 256;
 
-/// Metrics where each window has its own MASE denominator.
-pub fn score(actual: &[f32], predicted: &[f32], horizon: usize, scales: &[f64]) -> Metrics {
-    let mut m = Metrics::compute(actual, predicted, 1.0);
-    let n = actual.len().min(predicted.len());
-    let scaled: f64 = (0..n)
-        .map(|i| (predicted[i] as f64 - actual[i] as f64).abs() / scales[i / horizon])
-        .sum();
-    m.mase = scaled / n.max(1) as f64;
-    m
-}
-
 /// Quantile metrics where each window has its own MASE denominator.
 pub fn quantile_score(
     actual: &[f32],
@@ -48,7 +37,7 @@ pub struct Baselines {
 pub fn baselines(p: &Prepared, horizon: usize) -> Baselines {
     let mut out = Baselines::default();
     let hist = &p.val.history_sales;
-    let score_of = |f: &[f32]| score(&p.val.y_raw, f, horizon, &p.val_mase_scale);
+    let score_of = |f: &[f32]| Metrics::compute_blocks(&p.val.y_raw, f, horizon, &p.val_mase_scale);
     let naive: Option<Vec<Vec<f32>>> = hist.iter().map(|h| naive_forecast(h, horizon)).collect();
     if let Some(naive) = naive.filter(|f| !f.is_empty()) {
         out.metrics
