@@ -1,7 +1,6 @@
 //! Data → training and validation windows of every selected series.
 
 use super::known_future_fit::{select_columns, Layout};
-use super::scoring::Baselines;
 use super::TrainOptions;
 use crate::data::LoadedData;
 use anyhow::{bail, Result};
@@ -11,8 +10,10 @@ use shoptrain_shared::features::{
 };
 use shoptrain_shared::floor::Classical;
 use shoptrain_shared::metrics::seasonal_naive_scale;
+use shoptrain_shared::metrics::Metrics;
 use shoptrain_shared::models::WEEK;
 use shoptrain_shared::naming::Scope;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// Windows of every selected series, split chronologically.
@@ -40,6 +41,14 @@ pub struct Prepared {
     /// it has none), computed once for every model type: the floor's
     /// candidates and the ETS baseline.
     pub classical: OnceLock<Vec<ClassicalForecasts>>,
+}
+
+/// The baselines' metrics on the validation windows by name, and why a
+/// baseline is missing, by name (`scoring::baselines` computes them).
+#[derive(Debug, Clone, Default)]
+pub struct Baselines {
+    pub metrics: BTreeMap<String, Metrics>,
+    pub errors: BTreeMap<String, String>,
 }
 
 /// One classical method's forecasts of every validation window, or why it

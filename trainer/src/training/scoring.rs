@@ -1,5 +1,6 @@
 //! Scoring a model on validation windows, beside naive baselines.
 
+use super::prepare::{Baselines, ClassicalForecasts};
 use super::Prepared;
 use crate::baselines::{classical_at_origins, naive_forecast, ETS, SEASONAL_NAIVE};
 use crate::compute;
@@ -9,7 +10,6 @@ use shoptrain_shared::features::Windows;
 use shoptrain_shared::floor::Classical;
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::metrics::{moving_average, Metrics, QuantileMetrics, Quantiles};
-use std::collections::BTreeMap;
 
 /// Windows per forward when validating and scoring: bounds inference memory
 /// (`shoptrain bench` measures it with the same size).
@@ -23,14 +23,6 @@ pub fn quantile_score(
     scales: &[f64],
 ) -> Option<QuantileMetrics> {
     QuantileMetrics::compute_scaled(actual, q, |d| scales[d / horizon])
-}
-
-/// The baselines' metrics on the validation windows by name, and why a
-/// baseline is missing, by name.
-#[derive(Debug, Clone, Default)]
-pub struct Baselines {
-    pub metrics: BTreeMap<String, Metrics>,
-    pub errors: BTreeMap<String, String>,
 }
 
 /// Seasonal naive, moving average and ETS on the validation windows.
@@ -66,7 +58,7 @@ pub fn baselines(p: &Prepared, horizon: usize) -> Baselines {
 
 /// Every classical method's forecasts of the validation windows, in window
 /// order, computed once per prepared data (see `Prepared::classical`).
-pub fn classical(p: &Prepared, horizon: usize) -> &[super::prepare::ClassicalForecasts] {
+pub fn classical(p: &Prepared, horizon: usize) -> &[ClassicalForecasts] {
     p.classical.get_or_init(|| {
         Classical::ALL
             .iter()
