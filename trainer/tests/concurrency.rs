@@ -356,6 +356,7 @@ fn a_rebuild_never_loses_what_running_trainers_write() {
         if running == 0 {
             break;
         }
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
     for t in trainers {
         let out = t.wait_with_output().unwrap();
