@@ -22,7 +22,20 @@ pub fn run(cli: Cli) -> Result<()> {
             let opts = cli::gen_options(stores, products, days, &start, seed)?;
             commands::data::generate_file(&out, &opts, json)
         }
-        Command::Data(DataCommand::Inspect { file }) => commands::data::inspect_file(&file, json),
+        Command::Data(DataCommand::Inspect { file, store_path }) => {
+            commands::data::inspect(dir, &file, store_path.as_deref(), json)
+        }
+        Command::Data(DataCommand::Import { file, store_path }) => {
+            commands::data::import(dir, &file, store_path.as_deref(), json)
+        }
+        Command::Data(DataCommand::Versions { store_path }) => {
+            commands::data::versions(dir, store_path.as_deref(), json)
+        }
+        Command::Data(DataCommand::Export {
+            version,
+            out,
+            store_path,
+        }) => commands::data::export(dir, version, out.as_deref(), store_path.as_deref()),
         Command::Train(args) => commands::train::run(dir, args.into_request(quiet || json)?, json),
         Command::Predict(args) => match args.target.target() {
             Target::One(opts) => {

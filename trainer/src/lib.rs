@@ -20,4 +20,5 @@ pub mod output;
 pub mod plot;
 pub mod registry;
 pub mod seeded_vars;
+pub mod store;
 pub mod training;

@@ -20,6 +20,7 @@ mod known_future;
 mod layers;
 mod quantiles;
 mod registry;
+mod store;
 mod training;
 mod versions;
 

@@ -89,8 +89,39 @@ pub enum DataCommand {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
-    /// Series, date range, gaps and statistics of a CSV file.
-    Inspect { file: PathBuf },
+    /// Series, date range, gaps and statistics of a CSV file, or of the
+    /// sales store (`store`, or `store@V` for version V).
+    Inspect {
+        file: PathBuf,
+        /// The sales store, when FILE is `store[@V]` (default: sales.db in the models folder).
+        #[arg(long = "store")]
+        store_path: Option<PathBuf>,
+    },
+    /// Add a long-format CSV to the sales store as its next data version:
+    /// new days added, corrected days replaced, in one transaction.
+    Import {
+        file: PathBuf,
+        /// The sales store (default: sales.db in the models folder).
+        #[arg(long = "store")]
+        store_path: Option<PathBuf>,
+    },
+    /// The sales store's data versions: when, from which file, rows added,
+    /// changed and unchanged.
+    Versions {
+        #[arg(long = "store")]
+        store_path: Option<PathBuf>,
+    },
+    /// Write a data version of the sales store back as CSV.
+    Export {
+        /// The version (default: the newest).
+        #[arg(long)]
+        version: Option<u32>,
+        /// Where to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long = "store")]
+        store_path: Option<PathBuf>,
+    },
 }
 
 /// The options of `data gen`, checked.

@@ -1,11 +1,12 @@
-//! `shoptrain data gen|inspect`.
+//! `shoptrain data gen|inspect|import|versions|export`.
 
 use crate::atomic::write_atomic;
 use crate::data::generate::{generate, GenOptions};
-use crate::data::inspect::inspect;
+use crate::data::inspect::inspect as inspect_data;
 use crate::data::load_csv;
-use crate::output::{print_inspection, print_json};
-use anyhow::Result;
+use crate::output::{print_data_versions, print_inspection, print_json};
+use crate::store::{SalesStore, STORE_FILE};
+use anyhow::{Context, Result};
 use shoptrain_shared::bundle::sha256_hex;
 use std::path::Path;
 
@@ -34,13 +35,84 @@ pub fn generate_file(out: &Path, opts: &GenOptions, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn inspect_file(file: &Path, json: bool) -> Result<()> {
-    let data = load_csv(file, None)?;
-    let report = inspect(&data);
+/// `store` or `store@V` (when no file of that name exists): the sales
+/// store, newest version or version V.
+fn store_version(file: &Path) -> Option<Option<u32>> {
+    if file.exists() {
+        return None;
+    }
+    match file.to_str()? {
+        "store" => Some(None),
+        s => s.strip_prefix("store@")?.parse().ok().map(Some),
+    }
+}
+
+fn open_store(dir: &Path, store: Option<&Path>) -> Result<SalesStore> {
+    SalesStore::open(&store.map_or_else(|| dir.join(STORE_FILE), Path::to_path_buf))
+}
+
+pub fn inspect(dir: &Path, file: &Path, store: Option<&Path>, json: bool) -> Result<()> {
+    let data = match store_version(file) {
+        Some(v) => open_store(dir, store)?.load(v)?,
+        None => load_csv(file, None)?,
+    };
+    let report = inspect_data(&data);
     if json {
         print_json(&report)
     } else {
         print_inspection(&report);
         Ok(())
+    }
+}
+
+pub fn import(dir: &Path, file: &Path, store: Option<&Path>, json: bool) -> Result<()> {
+    let mut store = open_store(dir, store)?;
+    let v = store.import(file)?;
+    if json {
+        print_json(&v)
+    } else {
+        println!(
+            "data version {}: {} rows added, {} changed, {} unchanged ({} series) from {}",
+            v.version,
+            v.rows_added,
+            v.rows_changed,
+            v.rows_unchanged,
+            v.series.len(),
+            v.source
+        );
+        Ok(())
+    }
+}
+
+pub fn versions(dir: &Path, store: Option<&Path>, json: bool) -> Result<()> {
+    let versions = open_store(dir, store)?.versions()?;
+    if json {
+        print_json(&versions)
+    } else {
+        print_data_versions(&versions);
+        Ok(())
+    }
+}
+
+pub fn export(
+    dir: &Path,
+    version: Option<u32>,
+    out: Option<&Path>,
+    store: Option<&Path>,
+) -> Result<()> {
+    let store = open_store(dir, store)?;
+    let v = match version {
+        Some(v) => v,
+        None => store
+            .latest()?
+            .context("the sales store is empty: `shoptrain data import FILE` first")?,
+    };
+    let csv = store.export_csv(v)?;
+    match out {
+        Some(path) => write_atomic(path, csv.as_bytes()),
+        None => {
+            print!("{csv}");
+            Ok(())
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::data::inspect::Inspection;
 use crate::registry::{AliasEvent, ModelRow};
+use crate::store::DataVersion;
 use shoptrain_shared::metadata::{EpochRecord, ModelMetadata};
 
 pub fn print_inspection(report: &Inspection) {
@@ -100,6 +101,31 @@ pub fn print_alias_history(events: &[AliasEvent]) {
             h.previous.as_deref().unwrap_or("-"),
             h.prefix.as_deref().unwrap_or("-"),
             h.by
+        );
+    }
+}
+
+/// `data versions`: one line per data version, oldest first.
+pub fn print_data_versions(versions: &[DataVersion]) {
+    if versions.is_empty() {
+        println!("no data versions yet: `shoptrain data import FILE` adds the first");
+        return;
+    }
+    println!(
+        "{:>7}  {:<24}  {:>8} {:>8} {:>9}  {:>6}  {:<12}  source",
+        "version", "imported at", "added", "changed", "unchanged", "series", "sha256"
+    );
+    for v in versions {
+        println!(
+            "{:>7}  {:<24}  {:>8} {:>8} {:>9}  {:>6}  {:<12}  {}",
+            v.version,
+            v.imported_at,
+            v.rows_added,
+            v.rows_changed,
+            v.rows_unchanged,
+            v.series.len(),
+            &v.sha256[..12.min(v.sha256.len())],
+            v.source
         );
     }
 }

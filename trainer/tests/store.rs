@@ -1,0 +1,143 @@
+//! The sales store (`data import|versions|export|inspect`) as a user's week
+//! begins: a first import, then new days with one corrected day.
+
+use shoptrain_tests::Dir;
+use std::path::PathBuf;
+
+/// Splits generated data into a first file (days 0..60) and a second (days
+/// 53..67) in which one day of S001/P001 was corrected by +5.
+fn two_imports(dir: &Dir) -> (PathBuf, PathBuf, String) {
+    let full = shoptrain_tests::generated_data(dir.path(), 2, 2, 67);
+    let text = std::fs::read_to_string(full).unwrap();
+    let mut lines = text.lines();
+    let head = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    let mut dates: Vec<&str> = rows.iter().map(|r| r.split(',').next().unwrap()).collect();
+    dates.dedup();
+    let (first, second): (Vec<&str>, Vec<&str>) = (
+        rows.iter()
+            .copied()
+            .filter(|r| dates[..60].contains(&&r[..10]))
+            .collect(),
+        rows.iter()
+            .copied()
+            .filter(|r| dates[53..].contains(&&r[..10]))
+            .collect(),
+    );
+    let corrected_day = dates[55].to_string();
+    let second: Vec<String> = second
+        .iter()
+        .map(|r| {
+            let mut f: Vec<String> = r.split(',').map(str::to_string).collect();
+            if f[0] == corrected_day && f[1] == "S001" && f[2] == "P001" {
+                f[3] = (f[3].parse::<f64>().unwrap() + 5.0).to_string();
+            }
+            f.join(",")
+        })
+        .collect();
+    let v1 = dir.create("v1.csv", &format!("{head}\n{}\n", first.join("\n")));
+    let v2 = dir.create("v2.csv", &format!("{head}\n{}\n", second.join("\n")));
+    (v1, v2, corrected_day)
+}
+
+/// The rows of a long CSV as (date, store, product, values), sorted: the same
+/// data whatever its number formatting ("7.90" and "7.9").
+fn rows_of(csv: &str) -> Vec<(String, String, String, Vec<f64>)> {
+    let mut rows: Vec<_> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let values = f[3..].iter().map(|v| v.parse::<f64>().unwrap()).collect();
+            (f[0].to_string(), f[1].to_string(), f[2].to_string(), values)
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
+    rows
+}
+
+#[test]
+fn imports_are_versions_that_read_back_as_they_were() {
+    let dir = crate::dir();
+    let (v1, v2, day) = two_imports(&dir);
+    let first: serde_json::Value =
+        serde_json::from_str(&dir.cmd().args(["--json", "data", "import"]).arg(&v1).ok()).unwrap();
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["rows_added"], 240);
+    let second: serde_json::Value =
+        serde_json::from_str(&dir.cmd().args(["--json", "data", "import"]).arg(&v2).ok()).unwrap();
+    assert_eq!(second["version"], 2);
+    // 7 new days x 4 series; 7 overlapping days, one of them corrected
+    assert_eq!(
+        (
+            &second["rows_added"],
+            &second["rows_changed"],
+            &second["rows_unchanged"]
+        ),
+        (
+            &serde_json::json!(28),
+            &serde_json::json!(1),
+            &serde_json::json!(27)
+        )
+    );
+    let s001_p001 = second["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["store"] == "S001" && s["product"] == "P001")
+        .unwrap();
+    assert_eq!(s001_p001["changed"], 1);
+    // version 1 reads back exactly as imported, version 2 holds the correction
+    let export1 = dir.cmd().args(["data", "export", "--version", "1"]).ok();
+    assert_eq!(
+        rows_of(&export1),
+        rows_of(&std::fs::read_to_string(&v1).unwrap())
+    );
+    let out = dir.path().join("v2-export.csv");
+    dir.cmd().args(["data", "export", "--out"]).arg(&out).ok();
+    let export2 = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(export2.lines().count(), 1 + 67 * 4);
+    let corrected: Vec<&str> = export2
+        .lines()
+        .filter(|l| l.starts_with(&format!("{day},S001,P001,")))
+        .collect();
+    let old: Vec<&str> = export1
+        .lines()
+        .filter(|l| l.starts_with(&format!("{day},S001,P001,")))
+        .collect();
+    let sales = |l: &str| l.split(',').nth(3).unwrap().parse::<f64>().unwrap();
+    assert_eq!(sales(corrected[0]), sales(old[0]) + 5.0);
+    // the store is inspected like a file
+    let inspected = dir.cmd().args(["data", "inspect", "store@1"]).ok();
+    assert!(inspected.contains("rows      240"), "{inspected}");
+    let listed = dir.cmd().args(["data", "versions"]).ok();
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+}
+
+#[test]
+fn a_bad_import_is_refused_with_its_line_and_changes_nothing() {
+    let dir = crate::dir();
+    let (v1, _, _) = two_imports(&dir);
+    dir.cmd().args(["data", "import"]).arg(&v1).ok();
+    let before = dir.cmd().args(["--json", "data", "versions"]).ok();
+    let negative = dir.create(
+        "negative.csv",
+        "date,store_id,product_id,sales,price,is_promotion,is_holiday,temperature\n\
+         2023-03-10,S001,P001,-5,9.8,0,0,5.0\n",
+    );
+    let err = dir.cmd().args(["data", "import"]).arg(&negative).fails();
+    assert!(
+        err.contains("negative.csv:2") && err.contains("negative"),
+        "{err}"
+    );
+    let renamed = dir.create(
+        "renamed.csv",
+        "date,store_id,product_id,sales,cost,is_promotion,is_holiday,temperature\n\
+         2023-03-10,S001,P001,5,9.8,0,0,5.0\n",
+    );
+    let err = dir.cmd().args(["data", "import"]).arg(&renamed).fails();
+    assert!(err.contains("differ from the store's"), "{err}");
+    assert_eq!(dir.cmd().args(["--json", "data", "versions"]).ok(), before);
+    let err = dir.cmd().args(["data", "export", "--version", "7"]).fails();
+    assert!(err.contains("no data version 7 (versions 1 to 1)"), "{err}");
+}
