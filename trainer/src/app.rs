@@ -47,7 +47,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Target::One(opts) => commands::evaluate::run(dir, &opts, args.windows, json),
             Target::Each(opts) => commands::each::evaluate(dir, &opts, args.windows, json),
         },
-        Command::Backtest(args) => commands::backtest::run(args.into_request(quiet || json)?, json),
+        Command::Backtest(args) => {
+            commands::backtest::run(dir, args.into_request(quiet || json)?, json)
+        }
         Command::Models(cmd) => models(dir, cmd, json),
         Command::Index(IndexCommand::Verify) => commands::index::verify(dir, json),
         Command::Index(IndexCommand::Rebuild { wait }) => {

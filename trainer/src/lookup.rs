@@ -2,8 +2,9 @@
 //! `--each` commands share: a prefix or alias, its forecaster, the data file
 //! and the series the model forecasts in it.
 
-use crate::data::{load_csv, LoadedData};
+use crate::data::LoadedData;
 use crate::registry::Registry;
+use crate::store::load_data;
 use anyhow::{bail, Context, Result};
 use shoptrain_shared::features::{Fill, Series};
 use shoptrain_shared::forecast::Forecaster;
@@ -96,7 +97,7 @@ pub fn open_model_and_series(dir: &Path, opts: &ForecastOptions) -> Result<Opene
     let reg = Registry::open(dir)?;
     let prefix = reg.resolve(&opts.model)?;
     let forecaster = reg.load_forecaster(&prefix)?;
-    let data = load_csv(&opts.data, None)?;
+    let data = load_data(dir, &opts.data, None)?;
     let series = series_for(
         &forecaster.meta,
         &data,

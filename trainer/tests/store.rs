@@ -141,3 +141,47 @@ fn a_bad_import_is_refused_with_its_line_and_changes_nothing() {
     let err = dir.cmd().args(["data", "export", "--version", "7"]).fails();
     assert!(err.contains("no data version 7 (versions 1 to 1)"), "{err}");
 }
+
+#[test]
+fn models_train_and_forecast_from_the_store_and_record_its_version() {
+    let dir = crate::dir();
+    let (v1, v2, _) = two_imports(&dir);
+    dir.cmd().args(["data", "import"]).arg(&v1).ok();
+    let prefix = dir.quick_train(std::path::Path::new("store"), "kan", &[]);
+    let meta: serde_json::Value =
+        serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
+    let recorded = meta["data"]["path"].as_str().unwrap();
+    assert!(recorded.ends_with("sales.db@1"), "{recorded}");
+    // the same rows as the file they came from: the same digest of the data
+    let from_file = dir.quick_train(&v1, "kan", &[]);
+    let meta_file: serde_json::Value =
+        serde_json::from_str(&dir.read(&format!("models/{from_file}_metadata.json"))).unwrap();
+    assert_eq!(meta["data"]["rows"], 240);
+    assert_eq!(meta["data"]["rows"], meta_file["data"]["rows"]);
+    // ... and the same model from them (seeded training)
+    assert_eq!(
+        meta["training"]["best_val_loss"],
+        meta_file["training"]["best_val_loss"]
+    );
+    dir.cmd().args(["data", "import"]).arg(&v2).ok();
+    // a forecast from the newest version runs a week further than from version 1
+    let last_date = |data: &str| {
+        let csv = dir
+            .cmd()
+            .args(["predict", &prefix, "--data", data, "--format", "csv"])
+            .ok();
+        csv.lines()
+            .last()
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(last_date("store") > last_date("store@1"));
+    // export reads a model's recorded store version for its sample
+    dir.cmd()
+        .args(["export", &prefix, "--out"])
+        .arg(dir.path().join("web"))
+        .ok();
+}

@@ -2,14 +2,14 @@
 //! beside seasonal naive and ETS, in a models folder of its own.
 
 use crate::backtest::{every_series, run as run_backtest, Plan, Refit, RunEnv};
-use crate::data::load_csv;
 use crate::device::{select_device_for, series_days};
 use crate::output::{print_backtest, print_json, progress_bar};
 use crate::registry::Registry;
+use crate::store::load_data;
 use crate::training::TrainOptions;
 use anyhow::{Context, Result};
 use shoptrain_shared::naming::{ModelType, Scope};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A checked `backtest` command.
 #[derive(Debug, Clone)]
@@ -27,8 +27,9 @@ pub struct BacktestRequest {
     pub quiet: bool,
 }
 
-pub fn run(req: BacktestRequest, json: bool) -> Result<()> {
-    let data = load_csv(&req.data, req.features.as_deref())?;
+/// `dir`: the models folder, whose sales store `--data store[@V]` reads.
+pub fn run(dir: &Path, req: BacktestRequest, json: bool) -> Result<()> {
+    let data = load_data(dir, &req.data, req.features.as_deref())?;
     let scopes = match &req.target {
         Some(scope) => vec![scope.clone()],
         None => every_series(&data)?,

@@ -3,9 +3,8 @@
 use crate::atomic::write_atomic;
 use crate::data::generate::{generate, GenOptions};
 use crate::data::inspect::inspect as inspect_data;
-use crate::data::load_csv;
 use crate::output::{print_data_versions, print_inspection, print_json};
-use crate::store::{SalesStore, STORE_FILE};
+use crate::store::{load_data, store_data, SalesStore, STORE_FILE};
 use anyhow::{Context, Result};
 use shoptrain_shared::bundle::sha256_hex;
 use std::path::Path;
@@ -35,26 +34,14 @@ pub fn generate_file(out: &Path, opts: &GenOptions, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// `store` or `store@V` (when no file of that name exists): the sales
-/// store, newest version or version V.
-fn store_version(file: &Path) -> Option<Option<u32>> {
-    if file.exists() {
-        return None;
-    }
-    match file.to_str()? {
-        "store" => Some(None),
-        s => s.strip_prefix("store@")?.parse().ok().map(Some),
-    }
-}
-
 fn open_store(dir: &Path, store: Option<&Path>) -> Result<SalesStore> {
     SalesStore::open(&store.map_or_else(|| dir.join(STORE_FILE), Path::to_path_buf))
 }
 
 pub fn inspect(dir: &Path, file: &Path, store: Option<&Path>, json: bool) -> Result<()> {
-    let data = match store_version(file) {
-        Some(v) => open_store(dir, store)?.load(v)?,
-        None => load_csv(file, None)?,
+    let data = match (store, store_data(dir, file)) {
+        (Some(path), Some(s)) => SalesStore::open(path)?.load(s.version, None)?,
+        _ => load_data(dir, file, None)?,
     };
     let report = inspect_data(&data);
     if json {

@@ -3,13 +3,14 @@
 //! orders from.
 
 use crate::batch::{chosen_models, select_series, Each, Pick};
-use crate::data::{load_csv, LoadedData};
+use crate::data::LoadedData;
 use crate::evaluation::{evaluate as evaluate_one, Evaluation};
 use crate::lookup::{series_for, Target};
 use crate::output::{
     evaluation_json, print_each_evaluation, print_each_forecast, print_json, EachForecast, Format,
 };
 use crate::registry::Registry;
+use crate::store::load_data;
 use anyhow::{Context, Result};
 use shoptrain_shared::features::Series;
 use shoptrain_shared::forecast::Forecaster;
@@ -38,7 +39,7 @@ struct Chosen {
 /// Every selected series with its model loaded; fails before forecasting
 /// anything when a series has no model.
 fn open_each(dir: &Path, opts: &EachOptions) -> Result<(Registry, LoadedData, Vec<Chosen>)> {
-    let data = load_csv(&opts.data, None)?;
+    let data = load_data(dir, &opts.data, None)?;
     let scopes = select_series(
         &data.dataset,
         opts.each,

@@ -3,10 +3,10 @@
 //! of it (what the browser must reproduce).
 
 use crate::atomic::write_atomic;
-use crate::data::load_csv;
 use crate::lookup::series_for;
 use crate::output::print_json;
 use crate::registry::{now, Registry};
+use crate::store::load_data;
 use anyhow::{Context, Result};
 use shoptrain_shared::features::{Series, CALENDAR_FEATURES};
 use shoptrain_shared::manifest::{
@@ -74,7 +74,7 @@ pub fn run(dir: &Path, args: &ExportOptions, json: bool) -> Result<()> {
             .data
             .clone()
             .unwrap_or_else(|| meta.data.path.clone().into());
-        let data = load_csv(&data_path, None).with_context(|| {
+        let data = load_data(dir, &data_path, None).with_context(|| {
             format!("sample history for {prefix} (pass --data to choose a file)")
         })?;
         let series = series_for(meta, &data, None, None)?;

@@ -2,10 +2,11 @@
 //! fine-tuned new version.
 
 use crate::batch::{self, BatchPlan, TaskState};
-use crate::data::{load_csv, LoadedData};
+use crate::data::LoadedData;
 use crate::device::{select_device_for, series_days};
 use crate::output::{print_batch_summary, print_json, print_train_report};
 use crate::registry::Registry;
+use crate::store::load_data;
 use crate::training::{prepare, resume, train_new, Start, TrainOptions, TrainReport};
 use anyhow::{bail, Context, Result};
 use shoptrain_shared::bundle::read_weights;
@@ -37,7 +38,7 @@ pub struct TrainRequest {
 }
 
 pub fn run(dir: &Path, req: TrainRequest, json: bool) -> Result<()> {
-    let data = load_csv(&req.data, req.features.as_deref())?;
+    let data = load_data(dir, &req.data, req.features.as_deref())?;
     let mut reports: Vec<TrainReport> = Vec::new();
     let mut record = |report: TrainReport| {
         if !json {

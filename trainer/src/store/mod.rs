@@ -276,8 +276,9 @@ impl SalesStore {
         Ok(out)
     }
 
-    /// Version `v` (the newest when `None`) loaded as if from a CSV file.
-    pub fn load(&self, v: Option<u32>) -> Result<LoadedData> {
+    /// Version `v` (the newest when `None`) loaded as if from a CSV file
+    /// named `STORE@V` (what a model trained on it records as its data).
+    pub fn load(&self, v: Option<u32>, features: Option<&[String]>) -> Result<LoadedData> {
         let v = match v {
             Some(v) => v,
             None => self.latest()?.with_context(|| {
@@ -291,7 +292,45 @@ impl SalesStore {
         crate::data::parse_csv(
             csv.as_bytes(),
             &format!("{}@{v}", self.path.display()),
-            None,
+            features,
         )
+    }
+}
+
+/// Where `--data` points: the sales store, newest version or version V.
+pub struct StoreData {
+    pub path: PathBuf,
+    pub version: Option<u32>,
+}
+
+/// `--data` as the sales store, when no file of that name exists: `store`
+/// or `store@V` (the store in the models folder), or `PATH@V` for a store
+/// file (as a model trained on one records its data).
+pub fn store_data(models_dir: &Path, data: &Path) -> Option<StoreData> {
+    if data.exists() {
+        return None;
+    }
+    let text = data.to_str()?;
+    let (path, version) = match text.rsplit_once('@') {
+        Some((p, v)) => (p, Some(v.parse().ok()?)),
+        None => (text, None),
+    };
+    let path = if path == "store" {
+        models_dir.join(STORE_FILE)
+    } else {
+        PathBuf::from(path)
+    };
+    (path.is_file() || text.starts_with("store")).then_some(StoreData { path, version })
+}
+
+/// `--data`: a CSV file, or the sales store (see [`store_data`]).
+pub fn load_data(
+    models_dir: &Path,
+    data: &Path,
+    features: Option<&[String]>,
+) -> Result<LoadedData> {
+    match store_data(models_dir, data) {
+        Some(s) => SalesStore::open(&s.path)?.load(s.version, features),
+        None => load_csv(data, features),
     }
 }
