@@ -31,18 +31,7 @@ impl OpenLock {
     /// Waits (up to the busy timeout) for the lock of `models_dir`.
     pub fn acquire(models_dir: &Path) -> Result<OpenLock> {
         let path = models_dir.join(DB_LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| {
-                format!(
-                    "cannot create the lock file {} that guards opening models.db; check that you can write to {}",
-                    path.display(),
-                    models_dir.display()
-                )
-            })?;
+        let file = lock_file(models_dir, DB_LOCK_FILE, "guards opening models.db")?;
         let start = Instant::now();
         let mut pause = Duration::from_millis(1);
         loop {
@@ -80,19 +69,11 @@ pub struct UsersLock {
 
 impl UsersLock {
     fn file(models_dir: &Path) -> Result<File> {
-        let path = models_dir.join(USERS_LOCK_FILE);
-        OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| {
-                format!(
-                    "cannot create the lock file {}; check that you can write to {}",
-                    path.display(),
-                    models_dir.display()
-                )
-            })
+        lock_file(
+            models_dir,
+            USERS_LOCK_FILE,
+            "counts the processes using models.db",
+        )
     }
 
     /// A user's share: waits (up to the busy timeout) while a rebuild runs.
@@ -123,6 +104,24 @@ impl UsersLock {
         })?;
         Ok(UsersLock { _file: file })
     }
+}
+
+/// Opens (creating) a lock file of the models folder; `what` says what it
+/// guards, for the error.
+fn lock_file(models_dir: &Path, name: &str, what: &str) -> Result<File> {
+    let path = models_dir.join(name);
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| {
+            format!(
+                "cannot create the lock file {} that {what}; check that you can write to {}",
+                path.display(),
+                models_dir.display()
+            )
+        })
 }
 
 /// Tries `lock` with growing pauses until it holds or `limit` passes.
