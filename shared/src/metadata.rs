@@ -167,6 +167,13 @@ pub struct DataInfo {
     pub rows: usize,
     pub series: usize,
     pub fill: String,
+    /// The sales store's data version it learned from (`--data store[@V]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_version: Option<u32>,
+    /// sha256 of each series it learned from (dates and values), by label:
+    /// which series changed since is a comparison of these.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub series_sha256: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -158,6 +158,17 @@ fn models_train_and_forecast_from_the_store_and_record_its_version() {
         serde_json::from_str(&dir.read(&format!("models/{from_file}_metadata.json"))).unwrap();
     assert_eq!(meta["data"]["rows"], 240);
     assert_eq!(meta["data"]["rows"], meta_file["data"]["rows"]);
+    // the store's version and each series' digest: the same rows, the same digest
+    assert_eq!(meta["data"]["store_version"], 1);
+    assert!(meta_file["data"].get("store_version").is_none());
+    let digests = &meta["data"]["series_sha256"];
+    assert_eq!(digests.as_object().unwrap().len(), 1, "{digests}");
+    assert_eq!(digests, &meta_file["data"]["series_sha256"]);
+    let shown = dir.cmd().args(["models", "show", &prefix]).ok();
+    assert!(
+        shown.contains("sales store data version 1") && shown.contains("learned from product P001"),
+        "{shown}"
+    );
     // ... and the same model from them (seeded training)
     assert_eq!(
         meta["training"]["best_val_loss"],

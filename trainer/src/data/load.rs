@@ -21,6 +21,8 @@ pub struct LoadedData {
     pub path: String,
     pub date_min: NaiveDate,
     pub date_max: NaiveDate,
+    /// The sales store's data version these rows are (None: a file).
+    pub store_version: Option<u32>,
 }
 
 impl LoadedData {
@@ -44,6 +46,7 @@ impl LoadedData {
             path: self.path.clone(),
             date_min: self.date_min,
             date_max,
+            store_version: self.store_version,
         }
     }
 }
@@ -206,5 +209,6 @@ pub fn parse_csv(bytes: &[u8], file: &str, features: Option<&[String]>) -> Resul
         path: file.to_string(),
         date_min,
         date_max,
+        store_version: None,
     })
 }

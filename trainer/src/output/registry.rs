@@ -78,6 +78,12 @@ pub fn print_model_details(
             m.data.date_min,
             m.data.date_max
         );
+        if let Some(v) = m.data.store_version {
+            println!("sales store data version {v}");
+        }
+        for (series, sha) in &m.data.series_sha256 {
+            println!("learned from {series} ({})", &sha[..12.min(sha.len())]);
+        }
         if let Some(p) = &m.parent_prefix {
             println!("fine-tuned from {p}");
         }

@@ -289,11 +289,13 @@ impl SalesStore {
             })?,
         };
         let csv = self.export_csv(v)?;
-        crate::data::parse_csv(
+        let mut data = crate::data::parse_csv(
             csv.as_bytes(),
             &format!("{}@{v}", self.path.display()),
             features,
-        )
+        )?;
+        data.store_version = Some(v);
+        Ok(data)
     }
 }
 

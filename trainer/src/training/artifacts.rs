@@ -37,6 +37,8 @@ fn data_info(data: &LoadedData, p: &Prepared, opts: &TrainOptions) -> DataInfo {
         rows: data.dataset.rows.len(),
         series: p.series,
         fill: opts.fill.as_str().to_string(),
+        store_version: data.store_version,
+        series_sha256: p.series_sha256.clone(),
     }
 }
 

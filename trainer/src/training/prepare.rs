@@ -37,6 +37,8 @@ pub struct Prepared {
     pub baselines: OnceLock<Baselines>,
     /// See `ModelMetadata::spread_floor`.
     pub spread_floor: Option<f32>,
+    /// sha256 of each selected series (dates and values), by label.
+    pub series_sha256: BTreeMap<String, String>,
     /// Each classical method's forecasts of the validation windows (or why
     /// it has none), computed once for every model type: the floor's
     /// candidates and the ETS baseline.
@@ -83,6 +85,10 @@ pub fn prepare(
         baselines: OnceLock::new(),
         spread_floor: None,
         classical: OnceLock::new(),
+        series_sha256: series
+            .iter()
+            .map(|s| (s.label.clone(), series_digest(s)))
+            .collect(),
     };
     let (window, horizon) = (opts.window, opts.horizon);
     let mut cut = Vec::with_capacity(series.len());
@@ -146,6 +152,22 @@ pub fn prepare(
         out.spread_floor = typical_spread(&out.train);
     }
     Ok(out)
+}
+
+/// sha256 of a series' dates and values (every column), in a stable text
+/// form: the same rows give the same digest whichever file or store version
+/// they came from.
+fn series_digest(s: &shoptrain_shared::features::Series) -> String {
+    let mut text = s.columns.join(",");
+    for (t, date) in s.dates.iter().enumerate() {
+        text.push('\n');
+        text.push_str(&date.to_string());
+        for c in &s.values {
+            text.push(',');
+            text.push_str(&c[t].to_string());
+        }
+    }
+    shoptrain_shared::bundle::sha256_hex(text.as_bytes())
 }
 
 /// The lower quartile of the training windows' sales std: a floor under
