@@ -8,8 +8,8 @@
 //! The trainer's scores, `predict`, `backtest` and the browser all apply it
 //! through [`Floor::apply`], so they forecast the same way.
 
-use crate::classical::auto_ets;
-use crate::metrics::{seasonal_naive, Quantiles};
+use crate::classical::{auto_ets, EtsModel};
+use crate::metrics::seasonal_naive;
 use serde::{Deserialize, Serialize};
 
 /// Weekly season of daily sales.
@@ -34,14 +34,6 @@ pub enum Classical {
 impl Classical {
     pub const ALL: [Classical; 2] = [Classical::Ets, Classical::SeasonalNaive];
 
-    /// Its name in reports, as the baselines are named.
-    pub fn name(self) -> &'static str {
-        match self {
-            Classical::Ets => ETS,
-            Classical::SeasonalNaive => SEASONAL_NAIVE,
-        }
-    }
-
     /// The forecast of the `horizon` days after `history` (sales), or why
     /// there is none (a history too short for the method).
     pub fn forecast(self, history: &[f32], horizon: usize) -> Result<Vec<f32>, String> {
@@ -53,13 +45,17 @@ impl Classical {
                 "seasonal naive needs a week of history, got {} days",
                 history.len()
             )),
-            Classical::Ets => {
-                let y: Vec<f64> = history.iter().map(|v| *v as f64).collect();
-                let fit = auto_ets(&y, SEASON).map_err(|e| e.to_string())?;
-                finite(fit.forecast(horizon))
-            }
+            Classical::Ets => finite(ets_fit(history)?.forecast(horizon)),
         }
     }
+}
+
+/// AutoETS with a weekly season fitted on `history` (sales), or an error
+/// saying why it could not be: the one ETS fit of the floor, the baselines
+/// and the backtests.
+pub fn ets_fit(history: &[f32]) -> Result<EtsModel, String> {
+    let y: Vec<f64> = history.iter().map(|v| *v as f64).collect();
+    auto_ets(&y, SEASON).map_err(|e| format!("ETS could not be fitted on {} days: {e}", y.len()))
 }
 
 /// Sales forecasts of `f64` as the models' `f32`, refusing non-finite ones.
@@ -104,7 +100,9 @@ impl Floor {
         Ok(())
     }
 
-    /// [`Self::apply`] with the classical forecast already computed.
+    /// [`Self::apply`] with the classical forecast already computed; also
+    /// for many windows at once (points and each level's values window after
+    /// window, as the classical forecast).
     pub fn mix(&self, network: &mut [f32], classical: &[f32], quantiles: Option<&mut [Vec<f32>]>) {
         let w = self.network_weight as f32;
         let mut shift = Vec::with_capacity(network.len());
@@ -117,16 +115,6 @@ impl Floor {
             for (q, s) in level.iter_mut().zip(&shift) {
                 *q = (*q + s).max(0.0);
             }
-        }
-    }
-}
-
-/// Moves every window's quantiles of a batch by the blend's change of its
-/// points (`before` → `after`, window after window, `horizon` days each).
-pub fn shift_quantiles(q: &mut Quantiles, before: &[f32], after: &[f32]) {
-    for level in &mut q.values {
-        for ((v, b), a) in level.iter_mut().zip(before).zip(after) {
-            *v = (*v + (a - b)).max(0.0);
         }
     }
 }

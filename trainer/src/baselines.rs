@@ -4,8 +4,7 @@
 //! AICc, as statsforecast's), the same code the floor under every network
 //! forecast uses (`shoptrain_shared::floor`).
 
-use shoptrain_shared::classical::{auto_ets, EtsModel};
-use shoptrain_shared::floor::{finite, Classical};
+use shoptrain_shared::floor::{ets_fit, finite, Classical};
 use shoptrain_shared::metrics::{seasonal_naive, Quantiles};
 
 /// The weekly season and the baselines' names in reports and metadata.
@@ -14,12 +13,6 @@ pub use shoptrain_shared::floor::{ETS, SEASON, SEASONAL_NAIVE};
 /// The seasonal-naive forecast, or `None` when the history is shorter than a week.
 pub fn naive_forecast(history: &[f32], horizon: usize) -> Option<Vec<f32>> {
     (history.len() >= SEASON).then(|| seasonal_naive(history, horizon, SEASON))
-}
-
-/// AutoETS fitted on `history`, or an error saying why it could not be.
-pub fn ets_fit(history: &[f32]) -> Result<EtsModel, String> {
-    let y: Vec<f64> = history.iter().map(|v| *v as f64).collect();
-    auto_ets(&y, SEASON).map_err(|e| format!("ETS could not be fitted on {} days: {e}", y.len()))
 }
 
 /// AutoETS fitted on `history`, forecasting `horizon` days. A series it

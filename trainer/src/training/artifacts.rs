@@ -164,11 +164,11 @@ fn blend(
     let Some((_, classical)) = candidates.iter().find(|(m, _)| *m == chosen.classical) else {
         return;
     };
-    let before = predicted.to_vec();
-    chosen.mix(predicted, classical, None);
-    if let Some(q) = quantiles {
-        floor::shift_quantiles(q, &before, predicted);
-    }
+    chosen.mix(
+        predicted,
+        classical,
+        quantiles.map(|q| q.values.as_mut_slice()),
+    );
 }
 
 impl TrainReport {
