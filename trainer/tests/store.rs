@@ -138,6 +138,15 @@ fn a_bad_import_is_refused_with_its_line_and_changes_nothing() {
     let err = dir.cmd().args(["data", "import"]).arg(&renamed).fails();
     assert!(err.contains("differ from the store's"), "{err}");
     assert_eq!(dir.cmd().args(["--json", "data", "versions"]).ok(), before);
+    // a mistyped file whose name begins like the store is not taken for one
+    let mut inspect = dir.cmd();
+    inspect.cmd.current_dir(dir.path());
+    let err = inspect.args(["data", "inspect", "store_sales.csv"]).fails();
+    assert!(
+        err.contains("cannot read data file store_sales.csv"),
+        "{err}"
+    );
+    assert!(!dir.path().join("store_sales.csv").exists());
     let err = dir.cmd().args(["data", "export", "--version", "7"]).fails();
     assert!(err.contains("no data version 7 (versions 1 to 1)"), "{err}");
 }

@@ -247,33 +247,24 @@ impl SalesStore {
             [],
             |r| r.get::<_, String>(0),
         )?)?;
-        let mut out = format!("date,store_id,product_id,{}\n", columns.join(","));
+        // the csv crate quotes ids that hold commas or quotes
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let header = ["date", "store_id", "product_id"].map(String::from);
+        out.write_record(header.iter().chain(&columns))?;
         let mut rows = self.conn.prepare(
             "SELECT date, store, product, vals FROM sales
              WHERE first_version <= ?1 AND (last_version IS NULL OR last_version > ?1)
              ORDER BY date, store, product",
         )?;
         let mut q = rows.query([v])?;
-        let quote = |s: &str| {
-            if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
         while let Some(r) = q.next()? {
-            let (date, store, product, vals): (String, String, String, String) =
-                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            let vals: Vec<f64> = serde_json::from_str(&vals)?;
-            let cells: Vec<String> = vals.iter().map(f64::to_string).collect();
-            out.push_str(&format!(
-                "{date},{},{},{}\n",
-                quote(&store),
-                quote(&product),
-                cells.join(",")
-            ));
+            let vals: Vec<f64> = serde_json::from_str(&r.get::<_, String>(3)?)?;
+            let ids = [r.get::<_, String>(0)?, r.get(1)?, r.get(2)?];
+            out.write_record(ids.into_iter().chain(vals.iter().map(f64::to_string)))?;
         }
-        Ok(out)
+        Ok(String::from_utf8(out.into_inner()?)?)
     }
 
     /// Version `v` (the newest when `None`) loaded as if from a CSV file
@@ -322,7 +313,9 @@ pub fn store_data(models_dir: &Path, data: &Path) -> Option<StoreData> {
     } else {
         PathBuf::from(path)
     };
-    (path.is_file() || text.starts_with("store")).then_some(StoreData { path, version })
+    // a missing file of another name is the loader's "cannot read", not a new store
+    let named = path == models_dir.join(STORE_FILE);
+    (named || path.is_file()).then_some(StoreData { path, version })
 }
 
 /// `--data`: a CSV file, or the sales store (see [`store_data`]).
