@@ -57,14 +57,7 @@ fn auto(gpu: Option<(Device, String)>, train_windows: usize) -> (Device, String)
 /// Days from the data's first to its last date: the most windows a model
 /// of one series can have.
 pub fn series_days(data: &crate::data::LoadedData) -> usize {
-    let rows = &data.dataset.rows;
-    match (
-        rows.iter().map(|o| o.date).min(),
-        rows.iter().map(|o| o.date).max(),
-    ) {
-        (Some(a), Some(b)) => (b - a).num_days() as usize + 1,
-        _ => 0,
-    }
+    (data.date_max - data.date_min).num_days().max(0) as usize + 1
 }
 
 fn shown(windows: usize) -> String {
