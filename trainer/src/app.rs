@@ -58,6 +58,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => commands::export::run(dir, &args.into(), json),
         Command::Serve(args) => commands::serve::run(dir, &args.into()),
         Command::Bench(args) => commands::bench::run(&args.into_options()?, json),
+        Command::Monitor(args) => commands::monitor::run(dir, &args.into(), json),
+        Command::Sync(args) => commands::sync::run(dir, args.into_request(quiet || json)?, json),
     }
 }
 

@@ -30,9 +30,22 @@ pub fn series_for(
     store: Option<&str>,
     product: Option<&str>,
 ) -> Result<Series> {
-    let scope = meta.versioned_name()?.name.scope;
+    let scope = scope_for(meta, data, store, product)?;
     let fill = Fill::from_recorded(&meta.data.fill);
-    let scope = match scope {
+    let mut series = data.dataset.select(&scope, fill)?;
+    series.pop().context("no series selected")
+}
+
+/// Which series of `data` a model forecasts: its own scope, or for a
+/// global model the one `--store`/`--product` name (the first when none).
+pub fn scope_for(
+    meta: &ModelMetadata,
+    data: &LoadedData,
+    store: Option<&str>,
+    product: Option<&str>,
+) -> Result<Scope> {
+    let scope = meta.versioned_name()?.name.scope;
+    Ok(match scope {
         Scope::Global => match (store, product) {
             (Some(s), Some(p)) => Scope::Store {
                 store: s.into(),
@@ -56,9 +69,7 @@ pub fn series_for(
             }
             s
         }
-    };
-    let mut series = data.dataset.select(&scope, fill)?;
-    series.pop().context("no series selected")
+    })
 }
 
 /// What `predict` and `evaluate` both start from.
@@ -67,6 +78,7 @@ pub struct Opened {
     pub prefix: String,
     pub forecaster: Forecaster,
     pub data: LoadedData,
+    pub scope: Scope,
     pub series: Series,
 }
 
@@ -98,17 +110,15 @@ pub fn open_model_and_series(dir: &Path, opts: &ForecastOptions) -> Result<Opene
     let prefix = reg.resolve(&opts.model)?;
     let forecaster = reg.load_forecaster(&prefix)?;
     let data = load_data(dir, &opts.data, None)?;
-    let series = series_for(
-        &forecaster.meta,
-        &data,
-        opts.store.as_deref(),
-        opts.product.as_deref(),
-    )?;
+    let (store, product) = (opts.store.as_deref(), opts.product.as_deref());
+    let scope = scope_for(&forecaster.meta, &data, store, product)?;
+    let series = series_for(&forecaster.meta, &data, store, product)?;
     Ok(Opened {
         reg,
         prefix,
         forecaster,
         data,
+        scope,
         series,
     })
 }

@@ -3,11 +3,13 @@
 //! pick from are the shared ones (`shared`'s `clap` feature).
 
 mod forecast;
+mod sync;
 mod train;
 
 pub use forecast::{
     BenchArgs, EvaluateArgs, ExportArgs, ModelSeriesArgs, PredictArgs, ServeArgs, Target,
 };
+pub use sync::{MonitorArgs, MonitorRequest, SyncArgs, SyncRequest};
 pub use train::{BacktestArgs, SelectionArgs, ShapeFlags, TrainArgs, TrainingFlags};
 
 use crate::commands::models::ListOptions;
@@ -69,6 +71,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Training throughput, forecast latency and peak memory per model type.
     Bench(BenchArgs),
+    /// Retrain every model in use whose series changed in the sales store
+    /// since the data version it learned from.
+    Sync(SyncArgs),
+    /// Score the forecasts `predict` recorded against the sales imported
+    /// since: per model and week, beside seasonal naive.
+    Monitor(MonitorArgs),
 }
 
 #[derive(Subcommand, Debug)]

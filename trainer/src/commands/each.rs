@@ -14,6 +14,7 @@ use crate::store::load_data;
 use anyhow::{Context, Result};
 use shoptrain_shared::features::Series;
 use shoptrain_shared::forecast::Forecaster;
+use shoptrain_shared::naming::Scope;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -29,6 +30,7 @@ pub struct EachOptions {
 }
 
 struct Chosen {
+    scope: Scope,
     store: String,
     product: String,
     prefix: String,
@@ -54,6 +56,7 @@ fn open_each(dir: &Path, opts: &EachOptions) -> Result<(Registry, LoadedData, Ve
         let series = series_for(&forecaster.meta, &data, None, None)
             .with_context(|| format!("the series of {prefix}"))?;
         chosen.push(Chosen {
+            scope: scope.clone(),
             store: scope.store_id().unwrap_or("all").to_string(),
             product: scope.product_id().unwrap_or("all").to_string(),
             prefix,
@@ -81,6 +84,7 @@ pub fn predict(dir: &Path, opts: &EachOptions, format: Format) -> Result<()> {
             c.forecaster.horizon(),
             seconds,
         )?;
+        reg.record_forecast(&c.prefix, &c.scope, &c.series.label, &data.path, &forecast)?;
         rows.push(EachForecast {
             store: c.store,
             product: c.product,

@@ -9,6 +9,8 @@ pub mod evaluate;
 pub mod export;
 pub mod index;
 pub mod models;
+pub mod monitor;
 pub mod predict;
 pub mod serve;
+pub mod sync;
 pub mod train;

@@ -37,5 +37,13 @@ pub fn run(
         o.forecaster.horizon(),
         seconds,
     )?;
+    // for `monitor`, once these days are sold
+    o.reg.record_forecast(
+        &o.prefix,
+        &o.scope,
+        &o.series.label,
+        &o.data.path,
+        &forecast,
+    )?;
     print_forecast(&o.prefix, &forecast, format)
 }

@@ -7,11 +7,12 @@ use crate::device::{select_device_for, series_days};
 use crate::output::{print_batch_summary, print_json, print_train_report};
 use crate::registry::Registry;
 use crate::store::load_data;
-use crate::training::{prepare, resume, train_new, Start, TrainOptions, TrainReport};
-use anyhow::{bail, Context, Result};
-use shoptrain_shared::bundle::read_weights;
+use crate::training::{
+    begin_successor, prepare, resume, train_new, Start, Succession, TrainOptions, TrainReport,
+};
+use anyhow::{bail, Result};
 use shoptrain_shared::features::feature_names;
-use shoptrain_shared::naming::{Artifact, ModelType, Scope};
+use shoptrain_shared::naming::{ModelType, Scope};
 use std::path::{Path, PathBuf};
 
 /// How a `train` command starts.
@@ -88,32 +89,7 @@ fn fine_tune(
 ) -> Result<TrainReport> {
     let reg = Registry::open(dir)?;
     let parent = reg.resolve(parent)?;
-    let meta = reg.read_metadata(&parent)?;
-    let bytes = reg.read_artifact(&parent, Artifact::Weights)?;
-    let (weights, _) = read_weights(&bytes).with_context(|| format!("weights of {parent}"))?;
-    let scope = meta.versioned_name()?.name.scope;
-    let opts = TrainOptions {
-        window: meta.window,
-        horizon: meta.horizon,
-        ..opts.clone()
-    }
-    .reading_like(&meta);
-    let prepared = prepare(data, &scope, &meta.features, &opts)?;
-    let device = select_device_for(opts.device, prepared.train.count)?;
-    let start = Start::FineTune {
-        parent: parent.clone(),
-        weights,
-        architecture: meta.architecture.clone(),
-    };
-    train_new(
-        &reg,
-        data,
-        meta.model_type,
-        &prepared,
-        &device,
-        &opts,
-        start,
-    )
+    begin_successor(&reg, data, &parent, Succession::FineTune, opts)?.train(&reg)
 }
 
 /// `--each`: the batch, its summary, and a failure exit when any model of

@@ -2,14 +2,18 @@
 //! progress bar; one file per kind of output.
 
 mod forecasts;
+mod monitor;
 mod progress;
 mod registry;
 mod scores;
+mod sync;
 
 pub use forecasts::*;
+pub use monitor::*;
 pub use progress::*;
 pub use registry::*;
 pub use scores::*;
+pub use sync::*;
 
 use anyhow::Result;
 use serde::Serialize;

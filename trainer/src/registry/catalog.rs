@@ -65,8 +65,14 @@ impl Registry {
 
     /// Points alias `name` at `prefix`; returns where it pointed before.
     pub fn alias_set(&mut self, name: &str, prefix: &str) -> Result<Option<String>> {
+        self.alias_set_by(name, prefix, &user_name())
+    }
+
+    /// [`Registry::alias_set`], recording `by` (a person, or `sync (user)`)
+    /// in the alias history.
+    pub fn alias_set_by(&mut self, name: &str, prefix: &str, by: &str) -> Result<Option<String>> {
         check_alias(name)?;
-        let previous = self.index.alias_set(name, prefix, &user_name())?;
+        let previous = self.index.alias_set(name, prefix, by)?;
         self.save_aliases()?;
         Ok(previous)
     }

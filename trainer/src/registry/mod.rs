@@ -12,8 +12,8 @@ mod versions;
 
 pub use catalog::DeleteReport;
 pub use index::{
-    now, AliasEvent, CheckpointKind, CheckpointRow, ListFilter, ModelRow, DB_FILE, DB_LOCK_FILE,
-    SCHEMA_VERSION,
+    now, AliasEvent, CheckpointKind, CheckpointRow, ListFilter, ModelRow, RecordedForecast,
+    DB_FILE, DB_LOCK_FILE, SCHEMA_VERSION,
 };
 pub use owner::{host_name, user_name};
 pub use rebuild::RebuildReport;
@@ -157,6 +157,27 @@ impl Registry {
                 .log_prediction(row.id, kind, input_sha256, horizon, seconds)?;
         }
         Ok(())
+    }
+
+    /// Records a forecast `prefix` made of the series `scope` (for `monitor`).
+    pub fn record_forecast(
+        &self,
+        prefix: &str,
+        scope: &shoptrain_shared::naming::Scope,
+        series: &str,
+        data: &str,
+        forecast: &shoptrain_shared::forecast::Forecast,
+    ) -> Result<()> {
+        if let Some(row) = self.index.find(prefix)? {
+            self.index
+                .record_forecast(row.id, scope, series, data, forecast)?;
+        }
+        Ok(())
+    }
+
+    /// Every recorded forecast of a model not deleted, oldest origin first.
+    pub fn recorded_forecasts(&self) -> Result<Vec<RecordedForecast>> {
+        self.index.recorded_forecasts()
     }
 
     /// Every `*_metadata.json` in the directory, sorted by file name.

@@ -11,12 +11,14 @@ mod prepare;
 pub mod progress;
 mod run;
 mod scoring;
+mod successor;
 
 pub use checkpoint::RunState;
 pub use objective::{loss_value, train_step};
-pub use prepare::{prepare, Prepared};
+pub use prepare::{prepare, series_digests, Prepared};
 pub use progress::{Counting, Progress, ProgressSink};
 pub use scoring::{forecast_windows, EVAL_BATCH};
+pub use successor::{begin_successor, Succession, Successor};
 
 use crate::data::LoadedData;
 use crate::device::{default_batch_size, select_device_for, DeviceChoice};
@@ -79,6 +81,25 @@ impl TrainOptions {
             quantiles: meta.architecture.quantiles().to_vec(),
             ..self
         }
+    }
+}
+
+impl TrainOptions {
+    /// These options with every training setting `meta` recorded (epochs,
+    /// learning rate, batch, window, inputs): a run that trains its model
+    /// again, resumed or on newer data. The floor stays as given: a run
+    /// records its choice only when it finishes.
+    pub fn like(self, meta: &ModelMetadata) -> TrainOptions {
+        TrainOptions {
+            config: meta.training.config.clone(),
+            batch_size: Some(meta.training.batch_size),
+            window: meta.window,
+            horizon: meta.horizon,
+            norm: meta.normalization.choice(),
+            fill: Fill::from_recorded(&meta.data.fill),
+            ..self
+        }
+        .reading_like(meta)
     }
 }
 
@@ -256,16 +277,7 @@ pub fn resume(
         );
     }
     let resumed = latest_epoch_checkpoint(reg, prefix)?;
-    let run_opts = TrainOptions {
-        config: meta.training.config.clone(),
-        batch_size: Some(meta.training.batch_size),
-        window: meta.window,
-        horizon: meta.horizon,
-        norm: meta.normalization.choice(),
-        fill: Fill::from_recorded(&meta.data.fill),
-        ..opts.clone()
-    }
-    .reading_like(&meta);
+    let run_opts = opts.clone().like(&meta);
     let scope = meta.versioned_name()?.name.scope;
     let prepared = prepare(data, &scope, &meta.features, &run_opts)?;
     let (device, _) = select_device_for(opts.device, prepared.train.count)?;

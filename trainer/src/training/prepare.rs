@@ -154,6 +154,29 @@ pub fn prepare(
     Ok(out)
 }
 
+/// The digest of every series a model of `scope` learns from, by label,
+/// over the data columns among its `features` (the columns it was loaded
+/// with): what `sync` compares with what the model's metadata recorded.
+pub fn series_digests(
+    data: &LoadedData,
+    scope: &Scope,
+    fill: shoptrain_shared::features::Fill,
+    features: &[String],
+) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for s in data.dataset.select(scope, fill)? {
+        let mut kept = s.clone();
+        let columns: Vec<usize> = features
+            .iter()
+            .filter_map(|f| s.columns.iter().position(|c| c == f))
+            .collect();
+        kept.columns = columns.iter().map(|&c| s.columns[c].clone()).collect();
+        kept.values = columns.iter().map(|&c| s.values[c].clone()).collect();
+        out.insert(s.label.clone(), series_digest(&kept));
+    }
+    Ok(out)
+}
+
 /// sha256 of a series' dates and values (every column), in a stable text
 /// form: the same rows give the same digest whichever file or store version
 /// they came from.

@@ -4,11 +4,13 @@
 
 mod aliases;
 mod error;
+mod forecasts;
 mod lock;
 mod models;
 mod runs;
 
 pub use aliases::AliasEvent;
+pub use forecasts::RecordedForecast;
 pub use lock::{OpenLock, UsersLock, DB_LOCK_FILE};
 pub use models::{ListFilter, ModelRow};
 pub use runs::{CheckpointKind, CheckpointRow};
@@ -30,6 +32,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_tables.sql"),
     include_str!("migrations/002_run_owner.sql"),
+    include_str!("migrations/003_forecasts.sql"),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

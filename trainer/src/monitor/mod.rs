@@ -1,0 +1,189 @@
+//! Forecasts checked against what was sold (`shoptrain monitor`): every
+//! forecast `predict` recorded whose days are now in the data is scored —
+//! MASE scaled by the history before it (the one MASE rule), beside
+//! seasonal naive from that same history, and the share of days inside its
+//! outermost interval — and the scores are summed up per model and week.
+//! A model in use whose forecasts lost to seasonal naive in each of its
+//! last N weeks is drifting (`sync --when-drifting` retrains it).
+
+use crate::baselines::SEASON;
+use crate::data::LoadedData;
+use crate::registry::{RecordedForecast, Registry};
+use crate::sync::models_in_use;
+use anyhow::Result;
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use shoptrain_shared::features::Fill;
+use shoptrain_shared::metrics::{seasonal_naive, seasonal_naive_scale};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One recorded forecast against the days sold.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredForecast {
+    pub id: i64,
+    pub prefix: String,
+    pub series: String,
+    pub origin: NaiveDate,
+    /// Monday of the week of its first forecast day.
+    pub week: NaiveDate,
+    /// Days of it that have been sold (imported).
+    pub days: usize,
+    pub mase: f64,
+    pub seasonal_naive_mase: f64,
+    /// Share of those days inside the outermost interval (P10–P90).
+    pub coverage: Option<f64>,
+}
+
+/// One model's forecasts of one week, averaged.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekScore {
+    pub prefix: String,
+    pub week: NaiveDate,
+    pub forecasts: usize,
+    pub mase: f64,
+    pub seasonal_naive_mase: f64,
+    pub coverage: Option<f64>,
+}
+
+/// A model in use that lost to seasonal naive in each of its last weeks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    pub identifier: String,
+    pub prefix: String,
+    pub weeks: Vec<NaiveDate>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MonitorReport {
+    pub data: String,
+    pub recorded: usize,
+    /// Recorded forecasts none of whose days are in the data yet.
+    pub waiting: usize,
+    pub weeks: Vec<WeekScore>,
+    pub drifting: Vec<Drift>,
+    /// The weeks of drift that count (`--weeks`).
+    pub drift_weeks: usize,
+}
+
+/// Scores every recorded forecast against `data` and finds the drift.
+pub fn monitor(reg: &Registry, data: &LoadedData, drift_weeks: usize) -> Result<MonitorReport> {
+    let recorded = reg.recorded_forecasts()?;
+    let scored: Vec<ScoredForecast> = recorded.iter().filter_map(|f| score(f, data)).collect();
+    let weeks = by_model_and_week(&scored);
+    let drifting = drifting_models(reg, &weeks, drift_weeks)?;
+    Ok(MonitorReport {
+        data: data.path.clone(),
+        recorded: recorded.len(),
+        waiting: recorded.len() - scored.len(),
+        weeks,
+        drifting,
+        drift_weeks,
+    })
+}
+
+/// The identifiers of the drifting models in use (`sync --when-drifting`).
+pub fn drifting(reg: &Registry, data: &LoadedData, weeks: usize) -> Result<BTreeSet<String>> {
+    Ok(monitor(reg, data, weeks)?
+        .drifting
+        .into_iter()
+        .map(|d| d.identifier)
+        .collect())
+}
+
+/// One forecast's scores over the days of it the data holds; `None` when
+/// it holds none yet (or the series is gone).
+fn score(f: &RecordedForecast, data: &LoadedData) -> Option<ScoredForecast> {
+    let series = data.dataset.select(&f.scope, Fill::Zero).ok()?.pop()?;
+    let sales: Vec<f32> = series.values[0].iter().map(|v| *v as f32).collect();
+    let end = series.dates.iter().position(|d| *d == f.origin)? + 1;
+    let days = f.median.len().min(sales.len() - end);
+    if days == 0 || end < SEASON + 1 {
+        return None;
+    }
+    let history = &sales[..end];
+    let actual = &sales[end..end + days];
+    let scale = seasonal_naive_scale(history, SEASON);
+    let naive = seasonal_naive(history, days, SEASON);
+    let mae = |f: &[f32]| {
+        actual
+            .iter()
+            .zip(f)
+            .map(|(a, p)| (*a as f64 - *p as f64).abs())
+            .sum::<f64>()
+            / days as f64
+    };
+    let coverage = (f.quantiles.len() >= 2).then(|| {
+        let (low, high) = (&f.quantiles[0], &f.quantiles[f.quantiles.len() - 1]);
+        let inside = (0..days)
+            .filter(|&d| low[d] <= actual[d] && actual[d] <= high[d])
+            .count();
+        inside as f64 / days as f64
+    });
+    let first = f.origin.succ_opt()?;
+    Some(ScoredForecast {
+        id: f.id,
+        prefix: f.prefix.clone(),
+        series: f.series.clone(),
+        origin: f.origin,
+        week: first - chrono::Days::new(first.weekday().num_days_from_monday() as u64),
+        days,
+        mase: mae(&f.median[..days]) / scale,
+        seasonal_naive_mase: mae(&naive) / scale,
+        coverage,
+    })
+}
+
+fn by_model_and_week(scored: &[ScoredForecast]) -> Vec<WeekScore> {
+    let mut groups: BTreeMap<(&str, NaiveDate), Vec<&ScoredForecast>> = BTreeMap::new();
+    for s in scored {
+        groups.entry((&s.prefix, s.week)).or_default().push(s);
+    }
+    groups
+        .into_iter()
+        .map(|((prefix, week), g)| {
+            let mean = |v: &dyn Fn(&ScoredForecast) -> f64| {
+                g.iter().map(|s| v(s)).sum::<f64>() / g.len() as f64
+            };
+            let covered: Vec<f64> = g.iter().filter_map(|s| s.coverage).collect();
+            WeekScore {
+                prefix: prefix.to_string(),
+                week,
+                forecasts: g.len(),
+                mase: mean(&|s| s.mase),
+                seasonal_naive_mase: mean(&|s| s.seasonal_naive_mase),
+                coverage: (!covered.is_empty())
+                    .then(|| covered.iter().sum::<f64>() / covered.len() as f64),
+            }
+        })
+        .collect()
+}
+
+/// Models in use (the newest version of each identifier, and every alias's
+/// target) whose last `n` scored weeks all lost to seasonal naive.
+fn drifting_models(reg: &Registry, weeks: &[WeekScore], n: usize) -> Result<Vec<Drift>> {
+    let mut in_use: BTreeMap<String, String> = models_in_use(reg)?
+        .into_iter()
+        .map(|(identifier, prefix)| (prefix, identifier))
+        .collect();
+    for (_, prefix) in reg.aliases()? {
+        if let Ok(v) = shoptrain_shared::naming::VersionedName::parse(&prefix) {
+            in_use.insert(prefix, v.name.identifier());
+        }
+    }
+    let mut out = Vec::new();
+    for (prefix, identifier) in in_use {
+        let mine: Vec<&WeekScore> = weeks.iter().filter(|w| w.prefix == prefix).collect();
+        if n == 0 || mine.len() < n {
+            continue;
+        }
+        let last = &mine[mine.len() - n..];
+        if last.iter().all(|w| w.mase > w.seasonal_naive_mase) {
+            out.push(Drift {
+                identifier,
+                prefix,
+                weeks: last.iter().map(|w| w.week).collect(),
+            });
+        }
+    }
+    Ok(out)
+}
