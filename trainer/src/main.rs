@@ -21,6 +21,14 @@ fn main() {
     let cli = shoptrain_trainer::cli::Cli::parse();
     if let Err(e) = shoptrain_trainer::app::run(cli) {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        // drift is a finding, not a failure: a nightly job tells them apart
+        let drift = e
+            .downcast_ref::<shoptrain_trainer::monitor::DriftFound>()
+            .is_some();
+        std::process::exit(if drift {
+            shoptrain_trainer::monitor::DRIFT_EXIT
+        } else {
+            1
+        });
     }
 }

@@ -137,6 +137,39 @@ fn a_bad_import_is_refused_with_its_line_and_changes_nothing() {
     );
     let err = dir.cmd().args(["data", "import"]).arg(&renamed).fails();
     assert!(err.contains("differ from the store's"), "{err}");
+    let header = "date,store_id,product_id,sales,price,is_promotion,is_holiday,temperature";
+    let duplicate = dir.create(
+        "duplicate.csv",
+        &format!(
+            "{header}\n2023-03-02,S001,P001,5,9.8,0,0,5.0\n2023-03-02,S001,P001,6,9.8,0,0,5.0\n"
+        ),
+    );
+    let err = dir.cmd().args(["data", "import"]).arg(&duplicate).fails();
+    assert!(
+        err.contains("duplicate.csv:3: duplicate row") && err.contains("first at line 2"),
+        "{err}"
+    );
+    // the store ends on 2023-03-01: a file that starts on 03-04 leaves 03-02..03-03 empty
+    let gap = dir.create(
+        "gap.csv",
+        &format!(
+            "{header}\n2023-03-02,S002,P002,5,9.8,0,0,5.0\n2023-03-04,S001,P001,5,9.8,0,0,5.0\n"
+        ),
+    );
+    let err = dir.cmd().args(["data", "import"]).arg(&gap).fails();
+    assert!(
+        err.contains("gap.csv:3:")
+            && err.contains("no rows from 2023-03-02 to 2023-03-03")
+            && err.contains("add the missing days"),
+        "{err}"
+    );
+    assert_eq!(dir.cmd().args(["--json", "data", "versions"]).ok(), before);
+    // the same file again (a retried nightly job) makes no version
+    let again = dir.cmd().args(["data", "import"]).arg(&v1).ok();
+    assert!(
+        again.contains("nothing new") && again.contains("data version 1"),
+        "{again}"
+    );
     assert_eq!(dir.cmd().args(["--json", "data", "versions"]).ok(), before);
     // a mistyped file whose name begins like the store is not taken for one
     let mut inspect = dir.cmd();

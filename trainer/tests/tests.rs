@@ -21,6 +21,7 @@ mod layers;
 mod quantiles;
 mod registry;
 mod store;
+mod sync;
 mod training;
 mod versions;
 

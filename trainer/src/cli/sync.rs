@@ -91,7 +91,7 @@ pub struct MonitorArgs {
     #[arg(long, default_value = "store")]
     pub data: PathBuf,
     /// A model in use is drifting when its forecasts lost to seasonal naive
-    /// in each of its last N weeks; monitor then exits non-zero.
+    /// in each of its last N weeks; monitor then exits 3 (errors exit 1).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=52))]
     pub weeks: u16,
     /// Also draw the weekly scores as a PNG chart here.

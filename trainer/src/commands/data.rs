@@ -54,7 +54,17 @@ pub fn inspect(dir: &Path, file: &Path, store: Option<&Path>, json: bool) -> Res
 
 pub fn import(dir: &Path, file: &Path, store: Option<&Path>, json: bool) -> Result<()> {
     let mut store = open_store(dir, store)?;
-    let v = store.import(file)?;
+    let Some(v) = store.import(file)? else {
+        let latest = store.latest()?.unwrap_or(0);
+        if json {
+            return print_json(&serde_json::json!({"version": latest, "unchanged": true}));
+        }
+        println!(
+            "nothing new in {}: every row is already in data version {latest}; no version made",
+            file.display()
+        );
+        return Ok(());
+    };
     if json {
         print_json(&v)
     } else {

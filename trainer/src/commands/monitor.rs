@@ -2,7 +2,7 @@
 //! imported; fails when a model in use is drifting.
 
 use crate::cli::MonitorRequest;
-use crate::monitor::{monitor, MonitorReport};
+use crate::monitor::{monitor, DriftFound, MonitorReport};
 use crate::output::{print_json, print_monitor};
 use crate::plot::{draw_weekly, WeeklyLine};
 use crate::registry::Registry;
@@ -31,13 +31,14 @@ pub fn run(dir: &Path, req: &MonitorRequest, json: bool) -> Result<()> {
     }
     if !report.drifting.is_empty() {
         let names: Vec<&str> = report.drifting.iter().map(|d| d.prefix.as_str()).collect();
-        bail!(
+        return Err(DriftFound(format!(
             "{} model(s) in use forecast worse than seasonal naive in each of their last {} weeks: {}; `shoptrain sync --when-drifting --weeks {}` retrains them",
             names.len(),
             req.weeks,
             names.join(", "),
             req.weeks
-        );
+        ))
+        .into());
     }
     Ok(())
 }

@@ -17,6 +17,22 @@ use shoptrain_shared::features::Fill;
 use shoptrain_shared::metrics::{seasonal_naive, seasonal_naive_scale};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The exit status of `monitor` when a model in use is drifting (errors
+/// exit 1), so that a nightly job tells drift from a failure.
+pub const DRIFT_EXIT: i32 = 3;
+
+/// `monitor`'s failure when it finds drift (see [`DRIFT_EXIT`]).
+#[derive(Debug)]
+pub struct DriftFound(pub String);
+
+impl std::fmt::Display for DriftFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DriftFound {}
+
 /// One recorded forecast against the days sold.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoredForecast {

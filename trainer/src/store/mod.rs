@@ -82,8 +82,10 @@ impl SalesStore {
     }
 
     /// Imports a long-format CSV as the next data version (the CSV loader's
-    /// checks and errors first; then one transaction).
-    pub fn import(&mut self, file: &Path) -> Result<DataVersion> {
+    /// checks and errors first; then one transaction). A file that adds and
+    /// changes nothing (imported again by a retried nightly job) makes no
+    /// version: `Ok(None)`.
+    pub fn import(&mut self, file: &Path) -> Result<Option<DataVersion>> {
         let data = load_csv(file, None)?;
         let source = file.display().to_string();
         let tx = self
@@ -105,6 +107,7 @@ impl SalesStore {
             ),
             Some(_) => {}
         }
+        check_no_gaps(&tx, file, &data)?;
         let version: u32 = tx.query_row(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM data_versions",
             [],
@@ -160,13 +163,17 @@ impl SalesStore {
             }
         }
         let total = |i: usize| counts.values().map(|c| c[i]).sum::<u64>();
+        if total(0) + total(1) == 0 {
+            // dropping the transaction rolls it back
+            return Ok(None);
+        }
         tx.execute(
             "UPDATE data_versions SET rows_added = ?2, rows_changed = ?3, rows_unchanged = ?4 WHERE version = ?1",
             params![version, total(0), total(1), total(2)],
         )?;
         tx.commit()
             .with_context(|| format!("cannot commit the import into {}", self.path.display()))?;
-        self.version(version)
+        self.version(version).map(Some)
     }
 
     /// Every data version, oldest first.
@@ -288,6 +295,77 @@ impl SalesStore {
         data.store_version = Some(v);
         Ok(data)
     }
+}
+
+/// Refuses an import that would leave a series with a missing day: within
+/// the file, or between the store's days of that series and the file's.
+/// The store holds every day of each series from its first to its last, so
+/// that every version reads back as a complete file.
+fn check_no_gaps(tx: &rusqlite::Transaction, file: &Path, data: &LoadedData) -> Result<()> {
+    use chrono::NaiveDate;
+    let mut held: BTreeMap<(String, String), (NaiveDate, NaiveDate)> = BTreeMap::new();
+    let mut q = tx.prepare(
+        "SELECT store, product, MIN(date), MAX(date) FROM sales WHERE last_version IS NULL GROUP BY store, product",
+    )?;
+    let mut rows = q.query([])?;
+    while let Some(r) = rows.next()? {
+        let date = |i: usize| -> Result<NaiveDate> { Ok(r.get::<_, String>(i)?.parse()?) };
+        held.insert((r.get(0)?, r.get(1)?), (date(2)?, date(3)?));
+    }
+    let mut days: BTreeMap<(&str, &str), Vec<(NaiveDate, usize)>> = BTreeMap::new();
+    for (i, row) in data.dataset.rows.iter().enumerate() {
+        days.entry((&row.store, &row.product))
+            .or_default()
+            .push((row.date, i));
+    }
+    for ((store, product), mut dates) in days {
+        dates.sort_unstable();
+        let key = (store.to_string(), product.to_string());
+        let mut covered = held.get(&key).copied();
+        for (date, index) in dates {
+            if let Some((first, last)) = covered {
+                let adjacent = date >= first.pred_opt().unwrap_or(first)
+                    && date <= last.succ_opt().unwrap_or(last);
+                if !adjacent {
+                    let (from, to) = if date > last {
+                        (
+                            last.succ_opt().unwrap_or(last),
+                            date.pred_opt().unwrap_or(date),
+                        )
+                    } else {
+                        (
+                            date.succ_opt().unwrap_or(date),
+                            first.pred_opt().unwrap_or(first),
+                        )
+                    };
+                    bail!(
+                        "{}:{}: store {store:?}, product {product:?} would have no rows from {from} to {to} (it has {first} to {last}); a gap: add the missing days (0 for days without sales) to the file",
+                        file.display(),
+                        line_of(file, index)
+                    );
+                }
+            }
+            covered = Some(match covered {
+                Some((first, last)) => (first.min(date), last.max(date)),
+                None => (date, date),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The line the `index`-th record of a CSV file starts on (a quoted field
+/// may span lines), for error messages.
+fn line_of(file: &Path, index: usize) -> u64 {
+    let Ok(mut reader) = csv::Reader::from_path(file) else {
+        return index as u64 + 2;
+    };
+    reader
+        .records()
+        .nth(index)
+        .and_then(|r| r.ok())
+        .and_then(|r| r.position().map(|p| p.line()))
+        .unwrap_or(index as u64 + 2)
 }
 
 /// Where `--data` points: the sales store, newest version or version V.

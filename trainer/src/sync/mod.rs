@@ -52,7 +52,8 @@ pub struct SyncOptions {
     pub halt_after_epoch: Option<u32>,
 }
 
-/// What a sync did: every decision of its shard, and its journal's tasks.
+/// What a sync did: every decision of its shard, and the journal's tasks
+/// this run worked on.
 #[derive(Debug, serde::Serialize)]
 pub struct SyncReport {
     pub data: String,
@@ -111,12 +112,23 @@ pub fn run(dir: &Path, data: &LoadedData, opts: &SyncOptions) -> Result<SyncRepo
     }
     journal.save()?;
     drop(reg);
+    // the journal keeps what earlier runs on this data did; report this run's
+    let todo: Vec<bool> = journal
+        .tasks
+        .iter()
+        .map(|t| t.state != TaskState::Done)
+        .collect();
     let journal = retrain_all(dir, data, journal, opts)?;
     Ok(SyncReport {
         data: data.path.clone(),
         decisions,
         journal: Some(journal.path().to_path_buf()),
-        tasks: journal.tasks,
+        tasks: journal
+            .tasks
+            .into_iter()
+            .zip(todo)
+            .filter_map(|(t, todo)| todo.then_some(t))
+            .collect(),
     })
 }
 
