@@ -238,3 +238,109 @@ fn models_train_and_forecast_from_the_store_and_record_its_version() {
         .arg(dir.path().join("web"))
         .ok();
 }
+
+/// Writes a long CSV's rows as Parquet (snappy): dates as DATE, ids as
+/// strings, every value column as DOUBLE, as pandas or Polars would.
+fn write_parquet(csv: &str, path: &std::path::Path) {
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int32Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let mut schema = String::from(
+        "message sales { REQUIRED INT32 date (DATE); REQUIRED BYTE_ARRAY store_id (UTF8); REQUIRED BYTE_ARRAY product_id (UTF8);",
+    );
+    for name in &header[3..] {
+        schema.push_str(&format!(" REQUIRED DOUBLE {name};"));
+    }
+    schema.push('}');
+    let schema = Arc::new(parquet::schema::parser::parse_message_type(&schema).unwrap());
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .build(),
+    );
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = SerializedFileWriter::new(file, schema, props).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let days: Vec<i32> = rows
+        .iter()
+        .map(|r| (r[0].parse::<chrono::NaiveDate>().unwrap() - epoch).num_days() as i32)
+        .collect();
+    let mut col = group.next_column().unwrap().unwrap();
+    col.typed::<Int32Type>()
+        .write_batch(&days, None, None)
+        .unwrap();
+    col.close().unwrap();
+    for c in 1..3 {
+        let ids: Vec<ByteArray> = rows.iter().map(|r| ByteArray::from(r[c])).collect();
+        let mut col = group.next_column().unwrap().unwrap();
+        col.typed::<ByteArrayType>()
+            .write_batch(&ids, None, None)
+            .unwrap();
+        col.close().unwrap();
+    }
+    for c in 3..header.len() {
+        let values: Vec<f64> = rows.iter().map(|r| r[c].parse().unwrap()).collect();
+        let mut col = group.next_column().unwrap().unwrap();
+        col.typed::<DoubleType>()
+            .write_batch(&values, None, None)
+            .unwrap();
+        col.close().unwrap();
+    }
+    group.close().unwrap();
+    writer.close().unwrap();
+}
+
+#[test]
+fn parquet_files_import_like_their_csv_and_fail_with_their_row() {
+    let dir = crate::dir();
+    let (v1, _, _) = two_imports(&dir);
+    let csv = std::fs::read_to_string(&v1).unwrap();
+    let pq = dir.path().join("v1.parquet");
+    write_parquet(&csv, &pq);
+    let v: serde_json::Value =
+        serde_json::from_str(&dir.cmd().args(["--json", "data", "import"]).arg(&pq).ok()).unwrap();
+    assert_eq!(
+        (v["version"].as_u64(), v["rows_added"].as_u64()),
+        (Some(1), Some(240))
+    );
+    assert_eq!(
+        rows_of(&dir.cmd().args(["data", "export"]).ok()),
+        rows_of(&csv)
+    );
+    // the same rows from the CSV are nothing new
+    let again = dir.cmd().args(["data", "import"]).arg(&v1).ok();
+    assert!(again.contains("nothing new"), "{again}");
+    // every command reads a Parquet file as it reads a CSV
+    let inspect = dir.cmd().args(["data", "inspect"]).arg(&pq).ok();
+    assert!(
+        inspect.lines().any(|l| l.starts_with("rows") && l.ends_with(" 240"))
+            && inspect.contains("4 (2 stores x 2 products)"),
+        "{inspect}"
+    );
+    // a bad row is named by its line as the CSV would have it
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let mut f: Vec<String> = lines[3].split(',').map(str::to_string).collect();
+    f[3] = "-4".into();
+    lines[3] = f.join(",");
+    let bad = dir.path().join("bad.parquet");
+    write_parquet(&lines.join("\n"), &bad);
+    let err = dir.cmd().args(["data", "import"]).arg(&bad).fails();
+    assert!(
+        err.contains("bad.parquet:4") && err.contains("negative"),
+        "{err}"
+    );
+    let err = dir
+        .cmd()
+        .args(["data", "import"])
+        .arg(dir.create("text.parquet", "date,store_id\n"))
+        .fails();
+    assert!(
+        err.contains("text.parquet: not a readable Parquet file"),
+        "{err}"
+    );
+}

@@ -51,11 +51,17 @@ impl LoadedData {
     }
 }
 
-/// Loads `path`, keeping `sales` and the `features` columns (all numeric
-/// extra columns when `features` is `None`).
+/// Loads `path` (a long CSV, or Parquet by its extension), keeping `sales`
+/// and the `features` columns (all numeric extra columns when `features` is
+/// `None`). Its sha256 is the file's own.
 pub fn load_csv(path: &Path, features: Option<&[String]>) -> Result<LoadedData> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read data file {file}"))?;
+    if super::parquet::is_parquet(path) {
+        let mut data = parse_csv(&super::parquet::parquet_as_csv(path)?, &file, features)?;
+        data.sha256 = sha256_hex(&bytes);
+        return Ok(data);
+    }
     parse_csv(&bytes, &file, features)
 }
 
