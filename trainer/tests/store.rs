@@ -318,7 +318,9 @@ fn parquet_files_import_like_their_csv_and_fail_with_their_row() {
     // every command reads a Parquet file as it reads a CSV
     let inspect = dir.cmd().args(["data", "inspect"]).arg(&pq).ok();
     assert!(
-        inspect.lines().any(|l| l.starts_with("rows") && l.ends_with(" 240"))
+        inspect
+            .lines()
+            .any(|l| l.starts_with("rows") && l.ends_with(" 240"))
             && inspect.contains("4 (2 stores x 2 products)"),
         "{inspect}"
     );

@@ -261,6 +261,15 @@ fn a_users_week_syncs_exactly_the_changed_series_and_scores_the_forecasts() {
     let again = json(&dir.cmd().args(["--json", "sync"]).ok());
     assert!(again["tasks"].as_array().unwrap().is_empty(), "{again}");
     dir.cmd().args(["index", "verify"]).ok();
+    // a rebuilt index keeps the recorded forecasts (they live in no metadata file)
+    let rebuilt = json(&dir.cmd().args(["--json", "index", "rebuild"]).ok());
+    assert_eq!(rebuilt["forecasts"], 3, "{rebuilt}");
+    let mon_after = json(&dir.cmd().args(["--json", "monitor"]).ok());
+    assert_eq!(
+        mon_after["weeks"].as_array().unwrap().len(),
+        3,
+        "{mon_after}"
+    );
 }
 
 #[test]

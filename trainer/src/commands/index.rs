@@ -34,12 +34,16 @@ pub fn rebuild(dir: &Path, wait: std::time::Duration, json: bool) -> Result<()> 
         return print_json(&report);
     }
     println!(
-        "rebuilt {} from {} metadata files ({} identifiers, {} aliases)",
+        "rebuilt {} from {} metadata files ({} identifiers, {} aliases, {} recorded forecasts kept)",
         dir.display(),
         report.models,
         report.identifiers,
-        report.aliases
+        report.aliases,
+        report.forecasts
     );
+    if let Some(why) = &report.forecasts_lost {
+        eprintln!("the recorded forecasts could not be read from the old index, so monitor starts afresh: {why}");
+    }
     for s in &report.skipped {
         eprintln!("skipped {s}");
     }

@@ -16,6 +16,11 @@ pub struct RebuildReport {
     pub models: usize,
     pub identifiers: usize,
     pub aliases: usize,
+    /// Recorded forecasts carried over from the old database.
+    pub forecasts: usize,
+    /// Why they could not be (a damaged or missing old database).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forecasts_lost: Option<String>,
     pub skipped: Vec<String>,
 }
 
@@ -52,6 +57,13 @@ impl Registry {
             report.models += 1;
         }
         report.aliases = reader.restore_aliases()?;
+        let old = dir.join(DB_FILE);
+        if old.exists() {
+            match reader.index.carry_forecasts(&old) {
+                Ok(n) => report.forecasts = n,
+                Err(e) => report.forecasts_lost = Some(format!("{e:#}")),
+            }
+        }
         drop(reader);
         // under the lock that opening takes, so no process opens (and
         // creates or migrates) a half-swapped models.db

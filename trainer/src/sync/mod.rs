@@ -340,14 +340,23 @@ fn train_step(shared: &Shared, reg: &Registry, i: usize, how: Succession) -> Res
     let parent = reg.read_metadata(&task.parent)?;
     let mut opts = base.like(&parent);
     if how == Succession::FineTune {
-        opts.config.epochs = shared
-            .opts
-            .fine_tune_epochs
-            .unwrap_or(opts.config.epochs.div_ceil(4))
-            .max(1);
+        fine_tune_settings(&mut opts.config, shared.opts.fine_tune_epochs);
     }
     let run = begin_successor(reg, shared.data, &task.parent, how, &opts)?;
     let prefix = run.prefix().to_string();
     shared.update(i, |t| t.running = Some(prefix))?;
     Ok(trained(run.train(reg)?))
+}
+
+/// A fine-tune starts from a model that already fits: a quarter of its
+/// epochs (or `--fine-tune-epochs`), a third of its learning rate, and
+/// early stopping after 3 epochs without a better validation loss instead
+/// of its own patience (BENCHMARKS.md, sync).
+pub fn fine_tune_settings(
+    config: &mut shoptrain_shared::metadata::TrainConfig,
+    epochs: Option<u32>,
+) {
+    config.epochs = epochs.unwrap_or(config.epochs.div_ceil(4)).max(1);
+    config.lr /= 3.0;
+    config.patience = config.patience.min(3);
 }

@@ -107,3 +107,23 @@ impl Index {
         )
     }
 }
+
+impl Index {
+    /// Copies the recorded forecasts of models this index knows (by prefix)
+    /// from another `models.db` — the one `index rebuild` replaces, since
+    /// forecasts live in no metadata file. Returns how many were copied.
+    pub fn carry_forecasts(&self, old: &std::path::Path) -> Result<usize> {
+        let uri = format!("file:{}?mode=ro", old.display());
+        self.conn.execute("ATTACH DATABASE ?1 AS old", [&uri])?;
+        let copied = self.conn.execute(
+            "INSERT INTO forecasts(model_id, at, scope, series, data, origin, first_day, median, levels, quantiles)
+             SELECT m.id, f.at, f.scope, f.series, f.data, f.origin, f.first_day, f.median, f.levels, f.quantiles
+             FROM old.forecasts f JOIN old.models o ON o.id = f.model_id
+             JOIN models m ON m.filename_prefix = o.filename_prefix
+             ORDER BY f.id",
+            [],
+        );
+        self.conn.execute("DETACH DATABASE old", [])?;
+        Ok(copied?)
+    }
+}
