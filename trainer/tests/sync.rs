@@ -260,6 +260,16 @@ fn a_users_week_syncs_exactly_the_changed_series_and_scores_the_forecasts() {
     // nothing left to do
     let again = json(&dir.cmd().args(["--json", "sync"]).ok());
     assert!(again["tasks"].as_array().unwrap().is_empty(), "{again}");
+    // an alias left on the stale v1 is compared with the up-to-date newest
+    // version again (the same weeks: the same verdict); one that moved is not
+    let stale = again["stale_aliases"].as_array().unwrap();
+    if beat {
+        assert!(stale.is_empty(), "{again}");
+    } else {
+        assert_eq!(stale.len(), 1, "{again}");
+        assert_eq!(stale[0]["moved"], false, "{again}");
+        assert_eq!(stale[0]["to"], v2["product_P002_all_kan"].as_str());
+    }
     dir.cmd().args(["index", "verify"]).ok();
     // a rebuilt index keeps the recorded forecasts (they live in no metadata file)
     let rebuilt = json(&dir.cmd().args(["--json", "index", "rebuild"]).ok());

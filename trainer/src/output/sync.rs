@@ -51,6 +51,17 @@ pub fn print_sync(report: &SyncReport, dry_run: bool) {
             println!("         error: {e}");
         }
     }
+    for m in &report.stale_aliases {
+        println!(
+            "alias {} on {} (older than the newest version): {} {} (newest weeks MASE {:.3} vs {:.3})",
+            m.name,
+            m.from,
+            if m.moved { "moved to" } else { "stays, not beaten by" },
+            m.to,
+            m.new_mase,
+            m.old_mase
+        );
+    }
     if let Some(j) = &report.journal {
         println!(
             "{} models retrained; journal {}",

@@ -60,6 +60,9 @@ pub struct SyncReport {
     pub decisions: Vec<Decision>,
     pub journal: Option<PathBuf>,
     pub tasks: Vec<SyncTask>,
+    /// Aliases left on an older, stale version of a model whose newest
+    /// version is up to date, compared with it by the alias rule.
+    pub stale_aliases: Vec<AliasMove>,
 }
 
 /// This shard's decisions, without training anything (`--dry-run`).
@@ -70,6 +73,7 @@ pub fn dry_run(dir: &Path, data: &LoadedData, opts: &SyncOptions) -> Result<Sync
         decisions: opts.shard.take(plan(&reg, data, &opts.rules)?),
         journal: None,
         tasks: Vec::new(),
+        stale_aliases: Vec::new(),
     })
 }
 
@@ -119,6 +123,12 @@ pub fn run(dir: &Path, data: &LoadedData, opts: &SyncOptions) -> Result<SyncRepo
         .map(|t| t.state != TaskState::Done)
         .collect();
     let journal = retrain_all(dir, data, journal, opts)?;
+    let retrained: Vec<&str> = journal
+        .tasks
+        .iter()
+        .map(|t| t.identifier.as_str())
+        .collect();
+    let stale_aliases = promote_stale_aliases(dir, data, &decisions, &retrained, opts)?;
     Ok(SyncReport {
         data: data.path.clone(),
         decisions,
@@ -129,7 +139,51 @@ pub fn run(dir: &Path, data: &LoadedData, opts: &SyncOptions) -> Result<SyncRepo
             .zip(todo)
             .filter_map(|(t, todo)| todo.then_some(t))
             .collect(),
+        stale_aliases,
     })
+}
+
+/// An alias is a model in use too: one left on an older version whose
+/// series changed since, while its identifier's newest version is up to
+/// date (retrained by an earlier sync, or by hand), moves to that newest
+/// version when it forecasts the newest weeks better. Nothing is trained.
+fn promote_stale_aliases(
+    dir: &Path,
+    data: &LoadedData,
+    decisions: &[Decision],
+    retrained: &[&str],
+    opts: &SyncOptions,
+) -> Result<Vec<AliasMove>> {
+    let mut reg = Registry::open(dir)?;
+    let newest = models_in_use(&reg)?;
+    let mut moves = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, target) in reg.aliases()? {
+        let Ok(name) = shoptrain_shared::naming::VersionedName::parse(&target) else {
+            continue;
+        };
+        let identifier = name.name.identifier();
+        // this shard's models only, and those whose task ran the rule already
+        let ours = decisions.iter().any(|d| d.identifier == identifier);
+        if !ours || retrained.contains(&identifier.as_str()) || !seen.insert(identifier.clone()) {
+            continue;
+        }
+        let Some(current) = newest.get(&identifier).filter(|p| **p != target) else {
+            continue;
+        };
+        let stale = !changed_series(&reg.read_metadata(&target)?, data)?.is_empty();
+        let fresh = changed_series(&reg.read_metadata(current)?, data)?.is_empty();
+        if stale && fresh {
+            moves.extend(promote::promote(
+                &mut reg,
+                data,
+                &identifier,
+                current,
+                opts.alias_weeks,
+            )?);
+        }
+    }
+    Ok(moves)
 }
 
 /// Same data, shard and rules, same journal.

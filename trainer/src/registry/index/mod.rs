@@ -254,7 +254,7 @@ mod tests {
         }
         let err = Index::open(dir.path()).err().unwrap().to_string();
         assert!(
-            err.contains("schema version 99, newer than this shoptrain understands (2)"),
+            err.contains("schema version 99, newer than this shoptrain understands (3)"),
             "{err}"
         );
     }
