@@ -40,23 +40,31 @@ fi
 failed=()
 
 # (a) Import. One data version per file, oldest name first (byte order, so
-# dated names sort by date in any locale). A rejected file changes nothing and
-# must not block the rest; shoptrain has already said why on stderr.
+# dated names sort by date in any locale), CSV or Parquet. Uploaders should
+# write under another name and rename into the inbox, so that no half-written
+# file is read. A refused file goes to rejected/ and the import stops there:
+# later days would only leave a gap behind it. A file that fails for another
+# reason (a full disk, a busy store) stays in the inbox for the next run.
 exec 8>>"$SHOPTRAIN_MODELS_DIR/nightly-import.lock"
 flock 8 # shards wait here; the first one empties the inbox for the others
-LC_ALL=C
-shopt -s nullglob
-files=("$INBOX"/*.csv)
-shopt -u nullglob
+mapfile -t files < <(find "$INBOX" -maxdepth 1 -type f \( -name '*.csv' -o -name '*.parquet' \) | LC_ALL=C sort)
 log "import: ${#files[@]} file(s) in $INBOX"
 for file in ${files[@]+"${files[@]}"}; do
-  if "$SHOPTRAIN" data import "$file"; then
+  if out=$("$SHOPTRAIN" data import "$file" 2>&1); then
+    printf '%s\n' "$out" >&2
     mv -- "$file" "$INBOX/imported/"
     log "imported ${file##*/}"
   else
-    mv -- "$file" "$INBOX/rejected/"
-    log "rejected ${file##*/} (moved to $INBOX/rejected/)"
+    printf '%s\n' "$out" >&2
+    # shoptrain names the file first when the file itself is at fault
+    if [[ $out == *"error: $file:"* ]]; then
+      mv -- "$file" "$INBOX/rejected/"
+      log "rejected ${file##*/} (moved to $INBOX/rejected/); the files after it wait in $INBOX"
+    else
+      log "could not import ${file##*/}; it stays in $INBOX for the next run"
+    fi
     failed+=("import of ${file##*/}")
+    break
   fi
 done
 exec 8>&-

@@ -99,6 +99,16 @@ pub struct TrainConfig {
     #[serde(default)]
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = Loss::Mae))]
     pub loss: Loss,
+    /// Also train on the windows of related series, up to their days before
+    /// this series' validation: a total's stores or products, a series' siblings
+    /// (same product or same store). Validation stays on the model's own series.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub pool: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for TrainConfig {
@@ -113,6 +123,7 @@ impl Default for TrainConfig {
             checkpoint_every: 1,
             keep_checkpoints: 1,
             loss: Loss::Mae,
+            pool: false,
         }
     }
 }

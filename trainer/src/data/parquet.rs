@@ -92,11 +92,59 @@ fn text(field: &Field) -> Result<String> {
         Field::Str(s) => s.clone(),
         Field::Bytes(b) => String::from_utf8_lossy(b.data()).into_owned(),
         Field::Date(d) => day(*d as i64)?,
-        // a day's timestamp (pandas writes dates so): its date
+        Field::Decimal(d) => decimal_text(d)?,
+        // a day's timestamp (pandas writes dates so): its date, in UTC (a
+        // zone-aware column stores UTC instants: convert to dates first)
         Field::TimestampMillis(ms) => day(ms.div_euclid(86_400_000))?,
         Field::TimestampMicros(us) => day(us.div_euclid(86_400_000_000))?,
         other => bail!(
             "{other} is not a date, an id or a number; write it as a string, date or double column"
         ),
     })
+}
+
+/// A DECIMAL (Spark's and databases' money columns) as plain decimal text:
+/// the unscaled big-endian two's-complement integer, `scale` digits after
+/// the point.
+fn decimal_text(d: &parquet::data_type::Decimal) -> Result<String> {
+    let bytes = d.data();
+    if bytes.is_empty() || bytes.len() > 16 {
+        bail!(
+            "a DECIMAL of {} bytes is out of range; cast it to double",
+            bytes.len()
+        );
+    }
+    let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
+    let mut wide = [fill; 16];
+    wide[16 - bytes.len()..].copy_from_slice(bytes);
+    let unscaled = i128::from_be_bytes(wide);
+    let scale = usize::try_from(d.scale()).context("a DECIMAL with a negative scale")?;
+    let digits = unscaled.unsigned_abs().to_string();
+    let digits = format!("{digits:0>width$}", width = scale + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - scale);
+    let sign = if unscaled < 0 { "-" } else { "" };
+    Ok(if scale == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parquet::data_type::Decimal;
+
+    #[test]
+    fn decimals_read_as_their_digits() {
+        let cases = [
+            (Decimal::from_i32(-1250, 5, 2), "-12.50"),
+            (Decimal::from_i32(7, 5, 3), "0.007"),
+            (Decimal::from_i64(1234, 10, 0), "1234"),
+            (Decimal::from_i64(-5, 10, 1), "-0.5"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(decimal_text(&d).unwrap(), want);
+        }
+    }
 }

@@ -3,8 +3,9 @@
 //! MASE scaled by the history before it (the one MASE rule), beside
 //! seasonal naive from that same history, and the share of days inside its
 //! outermost interval — and the scores are summed up per model and week.
-//! A model in use whose forecasts lost to seasonal naive in each of its
-//! last N weeks is drifting (`sync --when-drifting` retrains it).
+//! A model in use whose forecasts (any of its versions') lost to seasonal
+//! naive in each of the last N weeks is drifting (`sync --when-drifting`
+//! retrains it).
 
 use crate::baselines::SEASON;
 use crate::data::LoadedData;
@@ -33,6 +34,9 @@ impl std::fmt::Display for DriftFound {
 
 impl std::error::Error for DriftFound {}
 
+/// A series' days and sales.
+type DatedSales = (Vec<NaiveDate>, Vec<f32>);
+
 /// One recorded forecast against the days sold.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoredForecast {
@@ -42,7 +46,7 @@ pub struct ScoredForecast {
     pub origin: NaiveDate,
     /// Monday of the week of its first forecast day.
     pub week: NaiveDate,
-    /// Days of it that have been sold (imported).
+    /// Its days, every one of them sold (imported).
     pub days: usize,
     pub mase: f64,
     pub seasonal_naive_mase: f64,
@@ -73,7 +77,8 @@ pub struct Drift {
 pub struct MonitorReport {
     pub data: String,
     pub recorded: usize,
-    /// Recorded forecasts none of whose days are in the data yet.
+    /// Recorded forecasts not scored: days not all sold yet (or a series
+    /// gone from the data, or too short a history to scale by).
     pub waiting: usize,
     pub weeks: Vec<WeekScore>,
     pub drifting: Vec<Drift>,
@@ -84,9 +89,26 @@ pub struct MonitorReport {
 /// Scores every recorded forecast against `data` and finds the drift.
 pub fn monitor(reg: &Registry, data: &LoadedData, drift_weeks: usize) -> Result<MonitorReport> {
     let recorded = reg.recorded_forecasts()?;
-    let scored: Vec<ScoredForecast> = recorded.iter().filter_map(|f| score(f, data)).collect();
+    // each series selected once: many forecasts share it
+    let mut sales: BTreeMap<String, Option<DatedSales>> = BTreeMap::new();
+    let mut scored = Vec::new();
+    let mut identifiers = BTreeMap::new();
+    for f in &recorded {
+        let key = serde_json::to_string(&f.scope)?;
+        let series = sales.entry(key).or_insert_with(|| {
+            let s = data.dataset.select(&f.scope, Fill::Zero).ok()?.pop()?;
+            Some((s.dates, s.values[0].iter().map(|v| *v as f32).collect()))
+        });
+        if let Some(s) = series
+            .as_ref()
+            .and_then(|(dates, sales)| score(f, dates, sales))
+        {
+            identifiers.insert(s.prefix.clone(), f.model_identifier.clone());
+            scored.push(s);
+        }
+    }
     let weeks = by_model_and_week(&scored);
-    let drifting = drifting_models(reg, &weeks, drift_weeks)?;
+    let drifting = drifting_models(reg, &scored, &identifiers, drift_weeks)?;
     Ok(MonitorReport {
         data: data.path.clone(),
         recorded: recorded.len(),
@@ -106,14 +128,12 @@ pub fn drifting(reg: &Registry, data: &LoadedData, weeks: usize) -> Result<BTree
         .collect())
 }
 
-/// One forecast's scores over the days of it the data holds; `None` when
-/// it holds none yet (or the series is gone).
-fn score(f: &RecordedForecast, data: &LoadedData) -> Option<ScoredForecast> {
-    let series = data.dataset.select(&f.scope, Fill::Zero).ok()?.pop()?;
-    let sales: Vec<f32> = series.values[0].iter().map(|v| *v as f32).collect();
-    let end = series.dates.iter().position(|d| *d == f.origin)? + 1;
-    let days = f.median.len().min(sales.len() - end);
-    if days == 0 || end < SEASON + 1 {
+/// One forecast's scores once every day of it is in the data; `None`
+/// before (or when its history is too short to scale by).
+fn score(f: &RecordedForecast, dates: &[NaiveDate], sales: &[f32]) -> Option<ScoredForecast> {
+    let end = dates.iter().position(|d| *d == f.origin)? + 1;
+    let days = f.median.len();
+    if days == 0 || end + days > sales.len() || end < SEASON + 1 {
         return None;
     }
     let history = &sales[..end];
@@ -135,18 +155,21 @@ fn score(f: &RecordedForecast, data: &LoadedData) -> Option<ScoredForecast> {
             .count();
         inside as f64 / days as f64
     });
-    let first = f.origin.succ_opt()?;
     Some(ScoredForecast {
         id: f.id,
         prefix: f.prefix.clone(),
         series: f.series.clone(),
         origin: f.origin,
-        week: first - chrono::Days::new(first.weekday().num_days_from_monday() as u64),
+        week: monday(f.origin.succ_opt()?),
         days,
-        mase: mae(&f.median[..days]) / scale,
+        mase: mae(&f.median) / scale,
         seasonal_naive_mase: mae(&naive) / scale,
         coverage,
     })
+}
+
+fn monday(day: NaiveDate) -> NaiveDate {
+    day - chrono::Days::new(day.weekday().num_days_from_monday() as u64)
 }
 
 fn by_model_and_week(scored: &[ScoredForecast]) -> Vec<WeekScore> {
@@ -175,8 +198,24 @@ fn by_model_and_week(scored: &[ScoredForecast]) -> Vec<WeekScore> {
 }
 
 /// Models in use (the newest version of each identifier, and every alias's
-/// target) whose last `n` scored weeks all lost to seasonal naive.
-fn drifting_models(reg: &Registry, weeks: &[WeekScore], n: usize) -> Result<Vec<Drift>> {
+/// target) whose forecasts lost to seasonal naive in each of the `n`
+/// calendar weeks up to the newest week scored. A model is judged by its
+/// identifier's forecasts, whichever version made them (`sync` gives a
+/// model a new version at every import, before its forecasts are sold),
+/// since its last drift retrain.
+fn drifting_models(
+    reg: &Registry,
+    scored: &[ScoredForecast],
+    identifiers: &BTreeMap<String, String>,
+    n: usize,
+) -> Result<Vec<Drift>> {
+    let Some(newest) = scored.iter().map(|s| s.week).max() else {
+        return Ok(Vec::new());
+    };
+    let wanted: Vec<NaiveDate> = (0..n as u64)
+        .rev()
+        .map(|k| newest - chrono::Days::new(7 * k))
+        .collect();
     let mut in_use: BTreeMap<String, String> = models_in_use(reg)?
         .into_iter()
         .map(|(identifier, prefix)| (prefix, identifier))
@@ -186,18 +225,45 @@ fn drifting_models(reg: &Registry, weeks: &[WeekScore], n: usize) -> Result<Vec<
             in_use.insert(prefix, v.name.identifier());
         }
     }
-    let mut out = Vec::new();
-    for (prefix, identifier) in in_use {
-        let mine: Vec<&WeekScore> = weeks.iter().filter(|w| w.prefix == prefix).collect();
-        if n == 0 || mine.len() < n {
+    // a drift retrain starts the clock again: older versions' forecasts
+    // do not count against it
+    let retrained = reg.drift_retrains()?;
+    let version_of = |prefix: &str| {
+        shoptrain_shared::naming::VersionedName::parse(prefix).map_or(0, |v| v.version)
+    };
+    // (identifier, week) -> (model's MASE sum, seasonal naive's, count)
+    let mut weekly: BTreeMap<(&str, NaiveDate), (f64, f64, usize)> = BTreeMap::new();
+    for s in scored {
+        let Some(identifier) = identifiers.get(&s.prefix) else {
+            continue;
+        };
+        if retrained
+            .get(identifier)
+            .is_some_and(|v| version_of(&s.prefix) < *v)
+        {
             continue;
         }
-        let last = &mine[mine.len() - n..];
-        if last.iter().all(|w| w.mase > w.seasonal_naive_mase) {
+        let w = weekly.entry((identifier, s.week)).or_default();
+        w.0 += s.mase;
+        w.1 += s.seasonal_naive_mase;
+        w.2 += 1;
+    }
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (prefix, identifier) in in_use {
+        if n == 0 || !seen.insert(identifier.clone()) {
+            continue;
+        }
+        let lost = wanted.iter().all(|week| {
+            weekly
+                .get(&(identifier.as_str(), *week))
+                .is_some_and(|(m, naive, _)| m > naive)
+        });
+        if lost {
             out.push(Drift {
                 identifier,
                 prefix,
-                weeks: last.iter().map(|w| w.week).collect(),
+                weeks: wanted.clone(),
             });
         }
     }

@@ -63,8 +63,13 @@ pub fn print_sync(report: &SyncReport, dry_run: bool) {
         );
     }
     if let Some(j) = &report.journal {
+        let done = report
+            .tasks
+            .iter()
+            .filter(|t| t.state == crate::batch::TaskState::Done)
+            .count();
         println!(
-            "{} models retrained; journal {}",
+            "{done} of {} models retrained; journal {}",
             report.tasks.len(),
             j.display()
         );

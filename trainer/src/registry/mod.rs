@@ -175,6 +175,18 @@ impl Registry {
         Ok(())
     }
 
+    /// Records that `sync --when-drifting` retrained a model as `prefix`.
+    pub fn mark_drift_retrain(&self, prefix: &str) -> Result<()> {
+        let v = VersionedName::parse(prefix)?;
+        self.index
+            .mark_drift_retrain(&v.name.identifier(), prefix, v.version)
+    }
+
+    /// Each identifier's newest drift retrain (its version).
+    pub fn drift_retrains(&self) -> Result<std::collections::BTreeMap<String, u32>> {
+        self.index.drift_retrains()
+    }
+
     /// Every recorded forecast of a model not deleted, oldest origin first.
     pub fn recorded_forecasts(&self) -> Result<Vec<RecordedForecast>> {
         self.index.recorded_forecasts()

@@ -320,35 +320,38 @@ fn check_no_gaps(tx: &rusqlite::Transaction, file: &Path, data: &LoadedData) -> 
     }
     for ((store, product), mut dates) in days {
         dates.sort_unstable();
-        let key = (store.to_string(), product.to_string());
-        let mut covered = held.get(&key).copied();
-        for (date, index) in dates {
-            if let Some((first, last)) = covered {
-                let adjacent = date >= first.pred_opt().unwrap_or(first)
-                    && date <= last.succ_opt().unwrap_or(last);
-                if !adjacent {
-                    let (from, to) = if date > last {
-                        (
-                            last.succ_opt().unwrap_or(last),
-                            date.pred_opt().unwrap_or(date),
-                        )
-                    } else {
-                        (
-                            date.succ_opt().unwrap_or(date),
-                            first.pred_opt().unwrap_or(first),
-                        )
-                    };
-                    bail!(
-                        "{}:{}: store {store:?}, product {product:?} would have no rows from {from} to {to} (it has {first} to {last}); a gap: add the missing days (0 for days without sales) to the file",
-                        file.display(),
-                        line_of(file, index)
-                    );
-                }
+        // runs of consecutive days: the file's, and the store's one run
+        let mut runs: Vec<(NaiveDate, NaiveDate, Option<usize>)> = Vec::new();
+        for &(date, index) in &dates {
+            match runs.last_mut() {
+                Some(run) if run.1.succ_opt() == Some(date) => run.1 = date,
+                _ => runs.push((date, date, Some(index))),
             }
-            covered = Some(match covered {
-                Some((first, last)) => (first.min(date), last.max(date)),
-                None => (date, date),
-            });
+        }
+        let held = held.get(&(store.to_string(), product.to_string())).copied();
+        runs.extend(held.map(|(first, last)| (first, last, None)));
+        runs.sort_by_key(|r| r.0);
+        let mut end = runs[0].1;
+        for &(first, last, index) in &runs[1..] {
+            if first > end.succ_opt().unwrap_or(end) {
+                // the row after the gap, or the file's last before the store's days
+                let index = index.or_else(|| {
+                    dates
+                        .iter()
+                        .rev()
+                        .find(|(d, _)| *d < first)
+                        .map(|(_, i)| *i)
+                });
+                bail!(
+                    "{}:{}: store {store:?}, product {product:?} would have no rows from {} to {}{}; a gap: add the missing days (0 for days without sales) to the file",
+                    file.display(),
+                    index.map_or(0, |i| line_of(file, i)),
+                    end.succ_opt().unwrap_or(end),
+                    first.pred_opt().unwrap_or(first),
+                    held.map_or(String::new(), |(a, b)| format!(" (the store has {a} to {b})"))
+                );
+            }
+            end = end.max(last);
         }
     }
     Ok(())

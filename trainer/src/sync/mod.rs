@@ -24,6 +24,7 @@ use crate::training::{
 };
 use anyhow::{anyhow, Result};
 use sha2::{Digest, Sha256};
+use shoptrain_shared::metadata::ModelMetadata;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -155,7 +156,6 @@ fn promote_stale_aliases(
     opts: &SyncOptions,
 ) -> Result<Vec<AliasMove>> {
     let mut reg = Registry::open(dir)?;
-    let newest = models_in_use(&reg)?;
     let mut moves = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (_, target) in reg.aliases()? {
@@ -168,19 +168,27 @@ fn promote_stale_aliases(
         if !ours || retrained.contains(&identifier.as_str()) || !seen.insert(identifier.clone()) {
             continue;
         }
-        let Some(current) = newest.get(&identifier).filter(|p| **p != target) else {
+        // under the model's lock, as a retrain: its newest version may be
+        // a fine-tune another sync is about to replace
+        let _lock = journal::lock_model(dir, &identifier)?;
+        let Some(current) = models_in_use(&reg)?
+            .remove(&identifier)
+            .filter(|p| *p != target)
+        else {
             continue;
         };
-        let stale = !changed_series(&reg.read_metadata(&target)?, data)?.is_empty();
-        let fresh = changed_series(&reg.read_metadata(current)?, data)?.is_empty();
-        if stale && fresh {
-            moves.extend(promote::promote(
-                &mut reg,
-                data,
-                &identifier,
-                current,
-                opts.alias_weeks,
-            )?);
+        let compared = (|| -> Result<Vec<AliasMove>> {
+            let stale = !changed_series(&reg.read_metadata(&target)?, data)?.is_empty();
+            let fresh = changed_series(&reg.read_metadata(&current)?, data)?.is_empty();
+            if !(stale && fresh) {
+                return Ok(Vec::new());
+            }
+            promote::promote(&mut reg, data, &identifier, &current, opts.alias_weeks)
+        })();
+        match compared {
+            Ok(m) => moves.extend(m),
+            // one alias that cannot be judged leaves the others and the sync alone
+            Err(e) => eprintln!("warning: alias on {target} left as it was: {e:#}"),
         }
     }
     Ok(moves)
@@ -305,11 +313,18 @@ fn retrain(shared: &Shared, reg: &mut Registry, i: usize) -> Result<()> {
     };
     if let Some(now) = in_use.as_ref().filter(|p| **p != task.parent && !ours(p)) {
         let now = now.clone();
-        return shared.update(i, |t| {
-            t.note = Some(format!("already retrained as {now} (another sync)"));
-            t.kept = Some(now);
-        });
+        if changed_series(&reg.read_metadata(&now)?, shared.data)?.is_empty() {
+            return shared.update(i, |t| {
+                t.note = Some(format!(
+                    "retrained meanwhile as {now} (another sync or by hand)"
+                ));
+                t.kept = Some(now);
+            });
+        }
+        // a newer version appeared (trained by hand, or on older data): follow it
+        shared.update(i, |t| t.parent = now)?;
     }
+    let task = shared.task(i);
     if task.trained.is_empty() {
         let first = train_step(shared, reg, i, task.action)?;
         shared.update(i, |t| {
@@ -347,16 +362,24 @@ fn retrain(shared: &Shared, reg: &mut Registry, i: usize) -> Result<()> {
         );
         shared.update(i, |t| t.note = Some(note))?;
     }
+    if shared.opts.rules.only.is_some() {
+        // monitor's drift clock for this model starts again here
+        reg.mark_drift_retrain(&kept)?;
+    }
+    // the model is trained and kept whatever the alias rule finds
     let moves = promote::promote(
         reg,
         shared.data,
         &task.identifier,
         &kept,
         shared.opts.alias_weeks,
-    )?;
+    );
     shared.update(i, |t| {
         t.kept = Some(kept);
-        t.alias_moves = moves;
+        match moves {
+            Ok(moves) => t.alias_moves = moves,
+            Err(e) => t.note = Some(format!("aliases left as they were: {e:#}")),
+        }
     })
 }
 
@@ -391,8 +414,9 @@ fn train_step(shared: &Shared, reg: &Registry, i: usize, how: Succession) -> Res
             _ => {}
         }
     }
-    let parent = reg.read_metadata(&task.parent)?;
-    let mut opts = base.like(&parent);
+    // the settings of the last version trained from scratch: a fine-tune's
+    // own (reduced) ones would shrink again at every sync
+    let mut opts = base.like(&from_scratch(reg, reg.read_metadata(&task.parent)?));
     if how == Succession::FineTune {
         fine_tune_settings(&mut opts.config, shared.opts.fine_tune_epochs);
     }
@@ -400,6 +424,18 @@ fn train_step(shared: &Shared, reg: &Registry, i: usize, how: Succession) -> Res
     let prefix = run.prefix().to_string();
     shared.update(i, |t| t.running = Some(prefix))?;
     Ok(trained(run.train(reg)?))
+}
+
+/// The newest ancestor of `meta` (itself included) trained from fresh
+/// weights, as far as the fine-tune chain can be read.
+fn from_scratch(reg: &Registry, mut meta: ModelMetadata) -> ModelMetadata {
+    while let Some(parent) = meta.parent_prefix.as_deref() {
+        match reg.read_metadata(parent) {
+            Ok(up) => meta = up,
+            Err(_) => break,
+        }
+    }
+    meta
 }
 
 /// A fine-tune starts from a model that already fits: a quarter of its

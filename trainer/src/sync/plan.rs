@@ -58,6 +58,16 @@ pub fn plan(reg: &Registry, data: &LoadedData, rules: &PlanRules) -> Result<Vec<
             action,
             why,
         };
+        let Some(version) = meta.data.store_version else {
+            out.push(decide(
+                None,
+                format!(
+                    "trained from {}, not the sales store; train it with --data store to keep it in step",
+                    meta.data.path
+                ),
+            ));
+            continue;
+        };
         if let Some(only) = &rules.only {
             out.push(if only.contains(&identifier) {
                 decide(
@@ -69,16 +79,6 @@ pub fn plan(reg: &Registry, data: &LoadedData, rules: &PlanRules) -> Result<Vec<
             });
             continue;
         }
-        let Some(version) = meta.data.store_version else {
-            out.push(decide(
-                None,
-                format!(
-                    "trained from {}, not the sales store; train it with --data store to keep it in step",
-                    meta.data.path
-                ),
-            ));
-            continue;
-        };
         let changed = match changed_series(&meta, data) {
             Ok(changed) => changed,
             Err(e) => {
@@ -119,6 +119,7 @@ pub fn changed_series(meta: &ModelMetadata, data: &LoadedData) -> Result<Vec<Str
         &scope,
         Fill::from_recorded(&meta.data.fill),
         &meta.features,
+        meta.training.config.pool,
     )?;
     let then = &meta.data.series_sha256;
     let labels: BTreeSet<&String> = now.keys().chain(then.keys()).collect();

@@ -102,6 +102,13 @@ pub fn prepare(
         };
         cut.push(SeriesCut { rows, split, norm });
     }
+    let own_train: usize = cut.iter().map(|c| c.split.train).sum();
+    if opts.config.pool && !global && series.len() == 1 {
+        let (more, digests) = pooled(data, scope, &series[0], &cut[0], features, opts)?;
+        cut.extend(more);
+        // what sync compares: a pooled series that changes makes the model stale
+        out.series_sha256.extend(digests);
+    }
     let (columns, choose) = known_future_columns(features, opts, &cut)?;
     // windows with every candidate column, kept if validation keeps them all
     let mut candidate_windows = None;
@@ -137,7 +144,8 @@ pub fn prepare(
         Some(windows) => windows,
         None => cut_windows(&cut, out.known_future.as_ref(), features, opts)?,
     };
-    for SeriesCut { rows, split, norm } in cut {
+    // the model's own series; pooled ones only lent training windows
+    for SeriesCut { rows, split, norm } in cut.into_iter().take(series.len()) {
         let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
         let k = out.sales.len();
         for origin in (split.train..split.train + split.val).map(|i| i + window) {
@@ -149,12 +157,90 @@ pub fn prepare(
         out.normalization = norm;
     }
     if series.len() == 1 {
-        out.spread_floor = typical_spread(&out.train);
+        out.spread_floor = typical_spread(&out.train, own_train);
     }
     Ok(out)
 }
 
-/// The digest of every series a model of `scope` learns from, by label,
+/// Related series pooled into training (`--pool`), at most this many.
+const MAX_POOLED: usize = 8;
+
+/// The series a `--pool` model of `scope` also trains on, as one-series
+/// scopes: for one (store, product) series the others of its product or
+/// its store, at most [`MAX_POOLED`]. A total pools nothing: its parts
+/// made generated data's product totals much worse (QUALITY.md,
+/// experiment 29).
+pub fn related_scopes(d: &shoptrain_shared::features::Dataset, scope: &Scope) -> Vec<Scope> {
+    let (store, product) = match scope {
+        Scope::Product {
+            product,
+            store: Some(store),
+        }
+        | Scope::Store {
+            store,
+            product: Some(product),
+        } => (store, product),
+        _ => return Vec::new(),
+    };
+    let mut pairs: Vec<(&str, &str)> = d
+        .rows
+        .iter()
+        .map(|r| (r.store.as_str(), r.product.as_str()))
+        .filter(|(s, p)| (s == store) != (p == product))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+        .into_iter()
+        .take(MAX_POOLED)
+        .filter_map(|(s, p)| Scope::product(p, Some(s)).ok())
+        .collect()
+}
+
+/// The training windows of the series related to `scope`'s one series
+/// ([`related_scopes`]), and their digests. Only windows whose days all come
+/// before the own series' first validation day.
+fn pooled(
+    data: &LoadedData,
+    scope: &Scope,
+    own: &shoptrain_shared::features::Series,
+    own_cut: &SeriesCut,
+    features: &[String],
+    opts: &TrainOptions,
+) -> Result<(Vec<SeriesCut>, BTreeMap<String, String>)> {
+    let d = &data.dataset;
+    let first_val_day = own.dates[own_cut.split.train + opts.window];
+    let (mut out, mut digests) = (Vec::new(), BTreeMap::new());
+    for one in related_scopes(d, scope) {
+        let Some(s) = d.select(&one, opts.fill)?.pop() else {
+            continue;
+        };
+        digests.insert(s.label.clone(), series_digest(&s));
+        let days = s.dates.iter().take_while(|t| **t < first_val_day).count();
+        let windows = (days + 1).saturating_sub(opts.window + opts.horizon);
+        if windows == 0 {
+            continue;
+        }
+        let rows = feature_rows(&s, features)?;
+        let norm = if opts.norm == NormChoice::Instance {
+            Normalization::Instance
+        } else {
+            Normalization::fit(&rows[..days])
+        };
+        out.push(SeriesCut {
+            rows,
+            split: Split {
+                train: windows,
+                val: 0,
+            },
+            norm,
+        });
+    }
+    Ok((out, digests))
+}
+
+/// The digest of every series a model of `scope` learns from (its pooled
+/// ones with `pool`), by label,
 /// over the data columns among its `features` (the columns it was loaded
 /// with): what `sync` compares with what the model's metadata recorded.
 pub fn series_digests(
@@ -162,9 +248,16 @@ pub fn series_digests(
     scope: &Scope,
     fill: shoptrain_shared::features::Fill,
     features: &[String],
+    pool: bool,
 ) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
-    for s in data.dataset.select(scope, fill)? {
+    let mut selected = data.dataset.select(scope, fill)?;
+    if pool && selected.len() == 1 {
+        for one in related_scopes(&data.dataset, scope) {
+            selected.extend(data.dataset.select(&one, fill)?);
+        }
+    }
+    for s in selected {
         let mut kept = s.clone();
         let columns: Vec<usize> = features
             .iter()
@@ -193,13 +286,14 @@ fn series_digest(s: &shoptrain_shared::features::Series) -> String {
     shoptrain_shared::bundle::sha256_hex(text.as_bytes())
 }
 
-/// The lower quartile of the training windows' sales std: a floor under
+/// The lower quartile of the own training windows' sales std: a floor under
 /// the spread of calm windows that still leaves the calmest quarter of
 /// the series' own history its narrow intervals (the median as floor
 /// made generated data's intervals too narrow in its turbulent weeks:
 /// QUALITY.md, experiment 25).
-fn typical_spread(train: &Windows) -> Option<f32> {
-    let mut stds: Vec<f32> = train.scales.iter().map(|s| s.std).collect();
+fn typical_spread(train: &Windows, own: usize) -> Option<f32> {
+    // the model's own series' windows come first; pooled ones are others' spread
+    let mut stds: Vec<f32> = train.scales.iter().take(own).map(|s| s.std).collect();
     stds.sort_by(f32::total_cmp);
     stds.get(stds.len() / 4).copied()
 }

@@ -115,6 +115,11 @@ impl Index {
     pub fn carry_forecasts(&self, old: &std::path::Path) -> Result<usize> {
         let uri = format!("file:{}?mode=ro", old.display());
         self.conn.execute("ATTACH DATABASE ?1 AS old", [&uri])?;
+        let marks = self.conn.execute(
+            "INSERT INTO drift_retrains(model_identifier, prefix, version, at)
+             SELECT model_identifier, prefix, version, at FROM old.drift_retrains ORDER BY id",
+            [],
+        );
         let copied = self.conn.execute(
             "INSERT INTO forecasts(model_id, at, scope, series, data, origin, first_day, median, levels, quantiles)
              SELECT m.id, f.at, f.scope, f.series, f.data, f.origin, f.first_day, f.median, f.levels, f.quantiles
@@ -124,6 +129,38 @@ impl Index {
             [],
         );
         self.conn.execute("DETACH DATABASE old", [])?;
+        marks?;
         Ok(copied?)
+    }
+}
+
+impl Index {
+    /// Records that `sync --when-drifting` retrained `identifier` as
+    /// version `version` (`prefix`).
+    pub fn mark_drift_retrain(&self, identifier: &str, prefix: &str, version: u32) -> Result<()> {
+        self.write(
+            || format!("record the drift retrain {prefix}"),
+            |c| {
+                c.execute(
+                    "INSERT INTO drift_retrains(model_identifier, prefix, version, at) VALUES (?1, ?2, ?3, ?4)",
+                    params![identifier, prefix, version, now()],
+                )
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Each identifier's newest drift retrain, as its version.
+    pub fn drift_retrains(&self) -> Result<std::collections::BTreeMap<String, u32>> {
+        self.read(
+            || "read the drift retrains".into(),
+            |c| {
+                let mut stmt = c.prepare(
+                    "SELECT model_identifier, MAX(version) FROM drift_retrains GROUP BY model_identifier",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect()
+            },
+        )
     }
 }

@@ -18,3 +18,12 @@ CREATE TABLE forecasts(
     quantiles TEXT NOT NULL
 );
 CREATE INDEX forecasts_by_model ON forecasts(model_id);
+-- The version `sync --when-drifting` retrained a model to: monitor judges
+-- drift only on forecasts of that version and later ones.
+CREATE TABLE drift_retrains(
+    id INTEGER PRIMARY KEY,
+    model_identifier TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
