@@ -136,7 +136,10 @@ fn a_bad_import_is_refused_with_its_line_and_changes_nothing() {
          2023-03-10,S001,P001,5,9.8,0,0,5.0\n",
     );
     let err = dir.cmd().args(["data", "import"]).arg(&renamed).fails();
-    assert!(err.contains("differ from the store's"), "{err}");
+    assert!(
+        err.contains("renamed.csv:1: its value columns") && err.contains("differ from the store's"),
+        "{err}"
+    );
     let header = "date,store_id,product_id,sales,price,is_promotion,is_holiday,temperature";
     let duplicate = dir.create(
         "duplicate.csv",

@@ -102,7 +102,7 @@ impl SalesStore {
                 tx.execute("INSERT INTO meta (key, value) VALUES ('columns', ?1)", [&columns])?;
             }
             Some(held) if held != columns => bail!(
-                "{source}: its value columns {} differ from the store's {held}; import a file with the store's columns (renamed or missing columns are not merged)",
+                "{source}:1: its value columns {} differ from the store's {held}; import a file with the store's columns (renamed or missing columns are not merged)",
                 columns
             ),
             Some(_) => {}

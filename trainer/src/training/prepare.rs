@@ -39,6 +39,10 @@ pub struct Prepared {
     pub spread_floor: Option<f32>,
     /// sha256 of each selected series (dates and values), by label.
     pub series_sha256: BTreeMap<String, String>,
+    /// The first `own_train` training windows are the model's own series';
+    /// the rest were pooled from related series (`--pool`) and are left out
+    /// of the interval calibration.
+    pub own_train: usize,
     /// Each classical method's forecasts of the validation windows (or why
     /// it has none), computed once for every model type: the floor's
     /// candidates and the ETS baseline.
@@ -85,6 +89,7 @@ pub fn prepare(
         baselines: OnceLock::new(),
         spread_floor: None,
         classical: OnceLock::new(),
+        own_train: 0,
         series_sha256: series
             .iter()
             .map(|s| (s.label.clone(), series_digest(s)))
@@ -156,6 +161,7 @@ pub fn prepare(
         out.sales.push(sales);
         out.normalization = norm;
     }
+    out.own_train = own_train;
     if series.len() == 1 {
         out.spread_floor = typical_spread(&out.train, own_train);
     }

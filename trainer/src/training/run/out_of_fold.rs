@@ -45,6 +45,15 @@ impl Run<'_> {
             return Ok(());
         }
         let median = check_levels(&levels).map_err(anyhow::Error::msg)?;
+        // the model's own windows only: pooled series' misses are not its own
+        // (QUALITY.md, experiment 29)
+        let own = self.prepared.own_train;
+        let data = &DeviceData {
+            x_train: data.x_train.narrow(0, 0, own)?,
+            y_train: data.y_train.narrow(0, 0, own)?,
+            x_val: data.x_val.clone(),
+            y_val: data.y_val.clone(),
+        };
         let weights: HashMap<String, Tensor> = best.iter().cloned().collect();
         load_weights(vars, &weights, self.device)?;
         let xs = Tensor::cat(&[&data.x_train, &data.x_val], 0)?;
@@ -62,7 +71,7 @@ impl Run<'_> {
                 meta.horizon,
             );
         }
-        let scales = self.prepared.train.scales.iter();
+        let scales = self.prepared.train.scales.iter().take(own);
         let ratios: Vec<f32> = scales
             .chain(&self.prepared.val.scales)
             .map(|s| s.spread(meta.spread_floor) / s.std)
