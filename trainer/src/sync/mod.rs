@@ -129,7 +129,8 @@ pub fn run(dir: &Path, data: &LoadedData, opts: &SyncOptions) -> Result<SyncRepo
         .iter()
         .map(|t| t.identifier.as_str())
         .collect();
-    let stale_aliases = promote_stale_aliases(dir, data, &decisions, &retrained, opts)?;
+    let stale_aliases =
+        promote::promote_stale_aliases(dir, data, &decisions, &retrained, opts.alias_weeks)?;
     Ok(SyncReport {
         data: data.path.clone(),
         decisions,
@@ -142,56 +143,6 @@ pub fn run(dir: &Path, data: &LoadedData, opts: &SyncOptions) -> Result<SyncRepo
             .collect(),
         stale_aliases,
     })
-}
-
-/// An alias is a model in use too: one left on an older version whose
-/// series changed since, while its identifier's newest version is up to
-/// date (retrained by an earlier sync, or by hand), moves to that newest
-/// version when it forecasts the newest weeks better. Nothing is trained.
-fn promote_stale_aliases(
-    dir: &Path,
-    data: &LoadedData,
-    decisions: &[Decision],
-    retrained: &[&str],
-    opts: &SyncOptions,
-) -> Result<Vec<AliasMove>> {
-    let mut reg = Registry::open(dir)?;
-    let mut moves = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for (_, target) in reg.aliases()? {
-        let Ok(name) = shoptrain_shared::naming::VersionedName::parse(&target) else {
-            continue;
-        };
-        let identifier = name.name.identifier();
-        // this shard's models only, and those whose task ran the rule already
-        let ours = decisions.iter().any(|d| d.identifier == identifier);
-        if !ours || retrained.contains(&identifier.as_str()) || !seen.insert(identifier.clone()) {
-            continue;
-        }
-        // under the model's lock, as a retrain: its newest version may be
-        // a fine-tune another sync is about to replace
-        let _lock = journal::lock_model(dir, &identifier)?;
-        let Some(current) = models_in_use(&reg)?
-            .remove(&identifier)
-            .filter(|p| *p != target)
-        else {
-            continue;
-        };
-        let compared = (|| -> Result<Vec<AliasMove>> {
-            let stale = !changed_series(&reg.read_metadata(&target)?, data)?.is_empty();
-            let fresh = changed_series(&reg.read_metadata(&current)?, data)?.is_empty();
-            if !(stale && fresh) {
-                return Ok(Vec::new());
-            }
-            promote::promote(&mut reg, data, &identifier, &current, opts.alias_weeks)
-        })();
-        match compared {
-            Ok(m) => moves.extend(m),
-            // one alias that cannot be judged leaves the others and the sync alone
-            Err(e) => eprintln!("warning: alias on {target} left as it was: {e:#}"),
-        }
-    }
-    Ok(moves)
 }
 
 /// Same data, shard and rules, same journal.

@@ -3,12 +3,14 @@
 //! the newest weeks better (MASE over rolling origins, `evaluate`'s rule).
 
 use super::journal::AliasMove;
+use super::plan::{changed_series, models_in_use, Decision};
 use crate::data::LoadedData;
 use crate::evaluation::evaluate;
 use crate::lookup::{series_for, Target};
 use crate::registry::{user_name, Registry};
 use anyhow::{Context, Result};
 use shoptrain_shared::naming::VersionedName;
+use std::path::Path;
 
 /// Compares every alias on `identifier` with `kept` and moves those it beats.
 pub fn promote(
@@ -67,4 +69,54 @@ pub fn newest_weeks_mase(
         .get(prefix)
         .map(|m| m.mase)
         .with_context(|| format!("no MASE for {prefix}"))
+}
+
+/// An alias is a model in use too: one left on an older version whose
+/// series changed since, while its identifier's newest version is up to
+/// date (retrained by an earlier sync, or by hand), moves to that newest
+/// version when it forecasts the newest weeks better. Nothing is trained.
+pub fn promote_stale_aliases(
+    dir: &Path,
+    data: &LoadedData,
+    decisions: &[Decision],
+    retrained: &[&str],
+    weeks: usize,
+) -> Result<Vec<AliasMove>> {
+    let mut reg = Registry::open(dir)?;
+    let mut moves = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, target) in reg.aliases()? {
+        let Ok(name) = shoptrain_shared::naming::VersionedName::parse(&target) else {
+            continue;
+        };
+        let identifier = name.name.identifier();
+        // this shard's models only, and those whose task ran the rule already
+        let ours = decisions.iter().any(|d| d.identifier == identifier);
+        if !ours || retrained.contains(&identifier.as_str()) || !seen.insert(identifier.clone()) {
+            continue;
+        }
+        // under the model's lock, as a retrain: its newest version may be
+        // a fine-tune another sync is about to replace
+        let _lock = super::journal::lock_model(dir, &identifier)?;
+        let Some(current) = models_in_use(&reg)?
+            .remove(&identifier)
+            .filter(|p| *p != target)
+        else {
+            continue;
+        };
+        let compared = (|| -> Result<Vec<AliasMove>> {
+            let stale = !changed_series(&reg.read_metadata(&target)?, data)?.is_empty();
+            let fresh = changed_series(&reg.read_metadata(&current)?, data)?.is_empty();
+            if !(stale && fresh) {
+                return Ok(Vec::new());
+            }
+            promote(&mut reg, data, &identifier, &current, weeks)
+        })();
+        match compared {
+            Ok(m) => moves.extend(m),
+            // one alias that cannot be judged leaves the others and the sync alone
+            Err(e) => eprintln!("warning: alias on {target} left as it was: {e:#}"),
+        }
+    }
+    Ok(moves)
 }
