@@ -1,6 +1,7 @@
 //! The alias rule: an alias (`production`) that points at a version of a
 //! retrained model moves to the new version only when the new one forecasts
-//! the newest weeks better (MASE over rolling origins, `evaluate`'s rule).
+//! the newest weeks better (MASE over rolling origins, `evaluate`'s rule);
+//! so does one left on an older, stale version when the newest is up to date.
 
 use super::journal::AliasMove;
 use super::plan::{changed_series, models_in_use, Decision};
