@@ -93,15 +93,7 @@ impl Journal {
     /// dropped: two workers given the same shard would otherwise both train
     /// it and overwrite each other's journal.
     pub fn lock(models: &Path, id: &str) -> Result<std::fs::File> {
-        let path = models.join("batches").join(format!("{id}.lock"));
-        std::fs::create_dir_all(models.join("batches"))
-            .with_context(|| format!("cannot create {}", models.join("batches").display()))?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let (file, path) = lock_file_in(&models.join("batches"), id)?;
         if fs2::FileExt::try_lock_exclusive(&file).is_err() {
             bail!(
                 "batch {id} is being trained by another shoptrain process ({} is locked); wait for it, or give each worker its own --shard",
@@ -125,6 +117,21 @@ impl Journal {
             .filter(|t| t.state != TaskState::Done)
             .count()
     }
+}
+
+/// `folder/<name>.lock`, created with its folder if missing, opened for
+/// locking (not yet locked).
+pub fn lock_file_in(folder: &Path, name: &str) -> Result<(std::fs::File, PathBuf)> {
+    std::fs::create_dir_all(folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    let path = folder.join(format!("{name}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    Ok((file, path))
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ mod selection;
 mod workers;
 
 pub use chosen::{chosen_models, Pick};
-pub use journal::{Journal, Task, TaskState};
+pub use journal::{lock_file_in, Journal, Task, TaskState};
 pub use selection::{select_series, Each, Shard};
-pub use workers::cores;
+pub use workers::{cores, on_workers};
 
 use crate::data::LoadedData;
 use crate::registry::Registry;

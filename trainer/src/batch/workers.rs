@@ -56,7 +56,6 @@ pub fn cores() -> usize {
 
 /// What every worker shares.
 struct Shared<'a> {
-    dir: &'a Path,
     data: &'a LoadedData,
     features: Vec<String>,
     journal: Mutex<Journal>,
@@ -91,7 +90,6 @@ pub fn train_all(
     // (`compute`), so jobs × threads never oversubscribes the cores
     let todo = journal.unfinished() as u64;
     let shared = Shared {
-        dir,
         data,
         features: feature_names(&data.dataset.columns[1..]),
         journal: Mutex::new(journal),
@@ -106,14 +104,36 @@ pub fn train_all(
     shared
         .progress
         .start(Counting::Models, "train --each", todo, 0);
+    let results = on_workers(dir, jobs, &series, "batch", |reg, group| {
+        train_series(&shared, reg, group)
+    });
+    shared.progress.finish();
+    results?;
+    Ok(shared
+        .journal
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner))
+}
+
+/// Runs `work` on every item, `jobs` threads at a time, each with its own
+/// registry handle, taking the next item as it finishes one (`train --each`
+/// and `sync`). An error or a panic of `work` stops its thread; the first
+/// is returned once every thread has ended.
+pub fn on_workers<T: Sync>(
+    dir: &Path,
+    jobs: usize,
+    items: &[T],
+    what: &str,
+    work: impl Fn(&mut Registry, &T) -> Result<()> + Sync,
+) -> Result<()> {
     let next = AtomicUsize::new(0);
     let results: Vec<Result<()>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
                 s.spawn(|| -> Result<()> {
-                    let reg = Registry::open(shared.dir)?;
-                    while let Some(group) = series.get(next.fetch_add(1, Ordering::SeqCst)) {
-                        train_series(&shared, &reg, group)?;
+                    let mut reg = Registry::open(dir)?;
+                    while let Some(item) = items.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        work(&mut reg, item)?;
                     }
                     Ok(())
                 })
@@ -123,16 +143,11 @@ pub fn train_all(
             .into_iter()
             .map(|w| {
                 w.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a batch worker panicked")))
+                    .unwrap_or_else(|_| Err(anyhow!("a {what} worker panicked")))
             })
             .collect()
     });
-    shared.progress.finish();
-    results.into_iter().collect::<Result<()>>()?;
-    Ok(shared
-        .journal
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner))
+    results.into_iter().collect()
 }
 
 /// The unfinished tasks' indices, one group per series (in journal order).

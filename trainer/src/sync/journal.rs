@@ -7,7 +7,7 @@
 //! settings or shards never retrain the same model at once).
 
 use crate::atomic::write_atomic;
-use crate::batch::TaskState;
+use crate::batch::{lock_file_in, TaskState};
 use crate::training::Succession;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -109,16 +109,7 @@ impl SyncJournal {
 }
 
 fn lock_file(models: &Path, name: &str) -> Result<(File, PathBuf)> {
-    let dir = models.join(SYNC_DIR);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(format!("{name}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    Ok((file, path))
+    lock_file_in(&models.join(SYNC_DIR), name)
 }
 
 /// An exclusive lock on `syncs/<name>.lock`, or `None` when another

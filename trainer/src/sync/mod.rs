@@ -15,7 +15,7 @@ pub use journal::{AliasMove, SyncJournal, SyncTask, Trained, SYNC_DIR};
 pub use plan::{changed_series, models_in_use, plan, Decision, PlanRules};
 pub use promote::newest_weeks_mase;
 
-use crate::batch::{Shard, TaskState};
+use crate::batch::{on_workers, Shard, TaskState};
 use crate::data::LoadedData;
 use crate::device::DeviceChoice;
 use crate::registry::Registry;
@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use shoptrain_shared::metadata::ModelMetadata;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
@@ -202,29 +202,11 @@ fn retrain_all(
     };
     opts.progress
         .start(Counting::Models, "sync", todo.len() as u64, 0);
-    let next = AtomicUsize::new(0);
-    let results: Vec<Result<()>> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                s.spawn(|| -> Result<()> {
-                    let mut reg = Registry::open(shared.dir)?;
-                    while let Some(&i) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
-                        run_task(&shared, &mut reg, i)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a sync worker panicked")))
-            })
-            .collect()
+    let results = on_workers(dir, jobs, &todo, "sync", |reg, &i| {
+        run_task(&shared, reg, i)
     });
     opts.progress.finish();
-    results.into_iter().collect::<Result<()>>()?;
+    results?;
     Ok(shared
         .journal
         .into_inner()
