@@ -99,12 +99,64 @@ pub struct TrainConfig {
     #[serde(default)]
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = Loss::Mae))]
     pub loss: Loss,
-    /// Also train on the windows of related series, up to their days before
-    /// this series' validation: a total's stores or products, a series' siblings
-    /// (same product or same store). Validation stays on the model's own series.
-    #[serde(default, skip_serializing_if = "is_false")]
-    #[cfg_attr(feature = "clap", arg(long))]
-    pub pool: bool,
+    /// Pooled cross-learning for one (store, product) series: `auto` trains
+    /// a short series (under a year of training windows) both alone and on
+    /// its siblings' windows too (same store or same product, at most 8),
+    /// validated on its own series either way, and keeps what validates
+    /// better; `always` pools every such series; `never` trains each alone.
+    /// Whether a model did pool is `TrainingInfo::pooled`.
+    #[serde(
+        default = "Pool::before_pooling",
+        skip_serializing_if = "Pool::is_never",
+        deserialize_with = "Pool::read"
+    )]
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "auto"))]
+    pub pool: Pool,
+}
+
+/// See `TrainConfig::pool` (QUALITY.md, experiments 29 and 30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Pool {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Pool {
+    /// Models trained before pooling existed trained alone.
+    fn before_pooling() -> Pool {
+        Pool::Never
+    }
+
+    fn is_never(&self) -> bool {
+        *self == Pool::Never
+    }
+
+    /// A setting as written now, or as the opt-in flag's `true`/`false`.
+    fn read<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Pool, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Flag(bool),
+            Choice(Pool),
+        }
+        Ok(match Written::deserialize(d)? {
+            Written::Flag(true) => Pool::Always,
+            Written::Flag(false) => Pool::Never,
+            Written::Choice(p) => p,
+        })
+    }
+
+    /// What a run that continues a model's weights does: what it did.
+    pub fn as_done(pooled: bool) -> Pool {
+        if pooled {
+            Pool::Always
+        } else {
+            Pool::Never
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -123,7 +175,7 @@ impl Default for TrainConfig {
             checkpoint_every: 1,
             keep_checkpoints: 1,
             loss: Loss::Mae,
-            pool: false,
+            pool: Pool::Auto,
         }
     }
 }
@@ -167,6 +219,10 @@ pub struct TrainingInfo {
     pub best_val_loss: Option<f64>,
     pub train_windows: usize,
     pub val_windows: usize,
+    /// It also trained on its siblings' windows (`TrainConfig::pool`); their
+    /// digests are among `DataInfo::series_sha256`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pooled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,6 +18,7 @@ mod crashes;
 mod csv_errors;
 mod known_future;
 mod layers;
+mod pooling;
 mod quantiles;
 mod registry;
 mod store;

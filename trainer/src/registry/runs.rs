@@ -67,6 +67,10 @@ impl Registry {
         self.index.add_epoch(run, record)
     }
 
+    pub fn replace_epochs(&self, run: i64, history: &[EpochRecord]) -> Result<()> {
+        self.index.replace_epochs(run, history)
+    }
+
     pub fn save_checkpoint(&self, run: i64, prefix: &str, c: Checkpoint) -> Result<()> {
         let artifact = match c.kind {
             CheckpointKind::Best => Artifact::BestCheckpoint,

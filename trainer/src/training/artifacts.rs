@@ -1,5 +1,6 @@
 //! The metadata a run starts with and the final artifacts it ends with.
 
+use super::folds::earlier_fold;
 use super::scoring::{baselines, classical, forecast_windows, quantile_score};
 use super::{Prepared, Start, TrainOptions, TrainReport};
 use crate::data::LoadedData;
@@ -85,6 +86,7 @@ pub fn new_metadata(
             best_val_loss: None,
             train_windows: p.train.count,
             val_windows: p.val.count,
+            pooled: p.with_siblings,
         },
         data: data_info(data, p, opts),
         features: p.features.clone(),
@@ -111,42 +113,109 @@ pub fn new_metadata(
     })
 }
 
-/// Scores the best weights through the same `Forecaster` the browser uses,
-/// with the classical floor validation chooses for them (when `with_floor`),
-/// then has the registry write the final artifacts.
+/// What validation makes of a run's best weights.
+pub struct Validated {
+    /// The forecasts of the validation windows (fold A) through the same
+    /// `Forecaster` the browser uses, moved by the floor.
+    pub forecast: Vec<f32>,
+    pub quantiles: Option<Quantiles>,
+    pub floor: Option<Floor>,
+    /// The mean MASE over fold A and fold B (`folds.rs`), when B exists.
+    pub folds_mase: Option<f64>,
+}
+
+/// Forecasts the validation windows with the best weights and, when
+/// `with_floor`, chooses the classical floor: on fold A alone, or on the
+/// mean of both folds' MASE when the half-model's forecasts of fold B
+/// (`earlier`, sales units) are given.
+pub fn validate(
+    meta: &ModelMetadata,
+    p: &Prepared,
+    best: &[(String, Tensor)],
+    with_floor: bool,
+    earlier: Option<&[f32]>,
+) -> Result<Validated> {
+    // the network alone: the floor is chosen here
+    let network = ModelMetadata {
+        floor: None,
+        ..meta.clone()
+    };
+    let forecaster =
+        Forecaster::from_tensors(network, best.iter().cloned().collect(), Device::Cpu)?;
+    let (mut forecast, mut quantiles) = forecast_windows(&forecaster, &p.val)?;
+    let h = meta.horizon;
+    let fold_b = earlier
+        .zip(earlier_fold(p, meta.window, h))
+        .filter(|(f, fold)| f.len() == fold.actual.len());
+    let on_a = forecast.len();
+    // each candidate over fold A, then fold B when there is one
+    let joined = |a: &[f32], b: Option<&[f32]>| [a, b.unwrap_or_default()].concat();
+    let cost = |f: &[f32]| {
+        let a = validation_metrics(p, h, &f[..on_a]).mase;
+        match fold_b {
+            Some((_, fold)) => (a + fold.mase(&f[on_a..], h)) / 2.0,
+            None => a,
+        }
+    };
+    let network_b = fold_b.map(|(f, _)| f);
+    let mut folds_mase = fold_b.map(|_| cost(&joined(&forecast, network_b)));
+    let mut floor = None;
+    if with_floor {
+        let candidates: Vec<(Classical, Vec<f32>)> = classical(p, h)
+            .iter()
+            .filter_map(|(m, f)| {
+                let a = f.as_ref().ok()?;
+                let b = match fold_b {
+                    Some((_, fold)) => {
+                        Some(fold.classical.iter().find(|(c, _)| c == m)?.1.as_slice())
+                    }
+                    None => None,
+                };
+                Some((*m, joined(a, b)))
+            })
+            .collect();
+        let both = joined(&forecast, network_b);
+        if let Some((chosen, c)) = floor::choose(&both, &candidates, cost) {
+            let on_fold_a: Vec<(Classical, Vec<f32>)> = candidates
+                .iter()
+                .map(|(m, f)| (*m, f[..on_a].to_vec()))
+                .collect();
+            blend(&chosen, &on_fold_a, &mut forecast, quantiles.as_mut());
+            floor = Some(chosen);
+            folds_mase = fold_b.map(|_| c);
+        }
+    }
+    Ok(Validated {
+        forecast,
+        quantiles,
+        floor,
+        folds_mase,
+    })
+}
+
+/// Point metrics of forecasts of the validation windows.
+pub fn validation_metrics(p: &Prepared, horizon: usize, forecast: &[f32]) -> Metrics {
+    Metrics::compute_blocks(&p.val.y_raw, forecast, horizon, &p.val_mase_scale)
+}
+
+/// Scores the best weights on the validation windows with their floor
+/// ([`validate`]), then has the registry write the final artifacts.
 pub fn finish(
     reg: &Registry,
     meta: &mut ModelMetadata,
     p: &Prepared,
     best: &[(String, Tensor)],
     elapsed_seconds: f64,
-    with_floor: bool,
+    (with_floor, earlier): (bool, Option<&[f32]>),
 ) -> Result<()> {
-    let forecaster =
-        Forecaster::from_tensors(meta.clone(), best.iter().cloned().collect(), Device::Cpu)?;
-    let (mut predicted, mut quantiles) = forecast_windows(&forecaster, &p.val)?;
-    meta.floor = None;
-    if with_floor {
-        let candidates: Vec<(Classical, Vec<f32>)> = classical(p, meta.horizon)
-            .iter()
-            .filter_map(|(m, f)| f.as_ref().ok().map(|f| (*m, f.clone())))
-            .collect();
-        let cost = |f: &[f32]| {
-            Metrics::compute_blocks(&p.val.y_raw, f, meta.horizon, &p.val_mase_scale).mase
-        };
-        if let Some((chosen, _)) = floor::choose(&predicted, &candidates, cost) {
-            blend(&chosen, &candidates, &mut predicted, quantiles.as_mut());
-            meta.floor = Some(chosen);
-        }
-    }
-    meta.metrics = Some(Metrics::compute_blocks(
-        &p.val.y_raw,
-        &predicted,
-        meta.horizon,
-        &p.val_mase_scale,
-    ));
-    meta.quantile_metrics =
-        quantiles.and_then(|q| quantile_score(&p.val.y_raw, &q, meta.horizon, &p.val_mase_scale));
+    let v = validate(meta, p, best, with_floor, earlier)?;
+    meta.floor = v.floor;
+    let mut metrics = validation_metrics(p, meta.horizon, &v.forecast);
+    metrics.folds_mase = v.folds_mase;
+    meta.metrics = Some(metrics);
+    meta.quantile_metrics = v
+        .quantiles
+        .and_then(|q| quantile_score(&p.val.y_raw, &q, meta.horizon, &p.val_mase_scale));
     let computed = p.baselines.get_or_init(|| baselines(p, meta.horizon));
     meta.baselines = computed.metrics.clone();
     meta.baseline_errors = computed.errors.clone();

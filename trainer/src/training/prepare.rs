@@ -9,6 +9,7 @@ use shoptrain_shared::features::{
     CALENDAR_FEATURES, TARGET,
 };
 use shoptrain_shared::floor::Classical;
+use shoptrain_shared::metadata::{Pool, TrainConfig};
 use shoptrain_shared::metrics::seasonal_naive_scale;
 use shoptrain_shared::metrics::Metrics;
 use shoptrain_shared::models::WEEK;
@@ -47,7 +48,19 @@ pub struct Prepared {
     /// it has none), computed once for every model type: the floor's
     /// candidates and the ETS baseline.
     pub classical: OnceLock<Vec<ClassicalForecasts>>,
+    /// The earlier validation fold of a one-series model (`folds.rs`).
+    pub earlier: OnceLock<Option<super::folds::EarlierFold>>,
+    /// Its siblings' windows are among the training windows (and their
+    /// digests among `series_sha256`).
+    pub with_siblings: bool,
+    /// The same model's windows with its siblings' pooled in (`Pool::Auto`
+    /// on a short series): the run trains both and keeps the better.
+    pub pooled: Option<Box<Prepared>>,
 }
+
+/// A one-series model with fewer own training windows than this (about a
+/// year of days) is short: `Pool::Auto` tries pooling it with its siblings.
+pub const SHORT_SERIES: usize = 365;
 
 /// The baselines' metrics on the validation windows by name, and why a
 /// baseline is missing, by name (`scoring::baselines` computes them).
@@ -89,7 +102,10 @@ pub fn prepare(
         baselines: OnceLock::new(),
         spread_floor: None,
         classical: OnceLock::new(),
+        earlier: OnceLock::new(),
         own_train: 0,
+        pooled: None,
+        with_siblings: false,
         series_sha256: series
             .iter()
             .map(|s| (s.label.clone(), series_digest(s)))
@@ -108,9 +124,11 @@ pub fn prepare(
         cut.push(SeriesCut { rows, split, norm });
     }
     let own_train: usize = cut.iter().map(|c| c.split.train).sum();
-    if opts.config.pool && !global && series.len() == 1 {
+    let one_series = !global && series.len() == 1;
+    if opts.config.pool == Pool::Always && one_series {
         let (more, digests) = pooled(data, scope, &series[0], &cut[0], features, opts)?;
         cut.extend(more);
+        out.with_siblings = true;
         // what sync compares: a pooled series that changes makes the model stale
         out.series_sha256.extend(digests);
     }
@@ -164,6 +182,24 @@ pub fn prepare(
     out.own_train = own_train;
     if series.len() == 1 {
         out.spread_floor = typical_spread(&out.train, own_train);
+    }
+    let short = own_train < SHORT_SERIES;
+    let auto = opts.config.pool == Pool::Auto && one_series && short;
+    if auto && !related_scopes(&data.dataset, scope).is_empty() {
+        // the same inputs as the own model, so both have one architecture
+        let columns = out
+            .known_future
+            .as_ref()
+            .map_or_else(Vec::new, |k| k.columns.clone());
+        let pooled_opts = TrainOptions {
+            config: TrainConfig {
+                pool: Pool::Always,
+                ..opts.config.clone()
+            },
+            known_future: Some(columns),
+            ..opts.clone()
+        };
+        out.pooled = Some(Box::new(prepare(data, scope, features, &pooled_opts)?));
     }
     Ok(out)
 }

@@ -10,6 +10,7 @@ use crate::registry::Registry;
 use anyhow::{Context, Result};
 use candle_core::Device;
 use shoptrain_shared::bundle::read_weights;
+use shoptrain_shared::metadata::Pool;
 use shoptrain_shared::naming::Artifact;
 
 /// How the new version starts.
@@ -52,12 +53,16 @@ pub fn begin_successor(
 ) -> Result<Successor> {
     let meta = reg.read_metadata(parent)?;
     let scope = meta.versioned_name()?.name.scope;
-    let opts = TrainOptions {
+    let mut opts = TrainOptions {
         window: meta.window,
         horizon: meta.horizon,
         ..opts.clone()
     }
     .reading_like(&meta);
+    if how == Succession::FineTune {
+        // the weights learnt from the windows the parent learnt from
+        opts.config.pool = Pool::as_done(meta.training.pooled);
+    }
     let prepared = prepare(data, &scope, &meta.features, &opts)?;
     let device = select_device_for(opts.device, prepared.train.count)?;
     let start = match how {

@@ -56,6 +56,24 @@ pub struct CheckpointRow {
 }
 
 impl Index {
+    /// Replaces every epoch row of a run with `history` (a run that kept a
+    /// trial's weights keeps the trial's epochs), in one transaction.
+    pub fn replace_epochs(&self, model_id: i64, history: &[EpochRecord]) -> Result<()> {
+        self.write(
+            || format!("replace the epochs of {}", self.row_name(model_id)),
+            |c| {
+                c.execute("DELETE FROM epochs WHERE model_id = ?1", [model_id])?;
+                for e in history {
+                    c.execute(
+                        "INSERT INTO epochs(model_id, epoch, train_loss, val_loss, lr, seconds) VALUES (?1,?2,?3,?4,?5,?6)",
+                        params![model_id, e.epoch, e.train_loss, e.val_loss, e.lr, e.seconds],
+                    )?;
+                }
+                Ok(())
+            },
+        )
+    }
+
     pub fn add_epoch(&self, model_id: i64, e: &EpochRecord) -> Result<()> {
         self.write(
             || format!("record epoch {} of {}", e.epoch, self.row_name(model_id)),
