@@ -175,7 +175,13 @@ pub fn validate(
             })
             .collect();
         let both = joined(&forecast, network_b);
-        if let Some((chosen, c)) = floor::choose(&both, &candidates, cost) {
+        let cost_a = |f: &[f32]| validation_metrics(p, h, &f[..on_a]).mase;
+        if let Some((chosen, _)) = floor::choose(&both, &candidates, cost_a) {
+            let mut both_blended = both.clone();
+            if let Some((_, c)) = candidates.iter().find(|(m, _)| *m == chosen.classical) {
+                chosen.mix(&mut both_blended, c, None);
+            }
+            let c = cost(&both_blended);
             let on_fold_a: Vec<(Classical, Vec<f32>)> = candidates
                 .iter()
                 .map(|(m, f)| (*m, f[..on_a].to_vec()))
