@@ -8,6 +8,9 @@
 # AutoETS; on generated data to shoptrain's own ETS).
 # Usage: scripts/quality.sh [OUT_DIR] [extra backtest flags...]
 #        SEEDS="42" scripts/quality.sh ...   (one seed, for a quick look)
+#        OUTSIDE=DIR scripts/quality.sh ...  (also every DIR/*_daily.csv: real
+#        sets outside the dev pool, in a table of their own, judged against
+#        shoptrain's ETS; QUALITY.md says where ours came from)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-quality-runs}; shift || true
@@ -29,18 +32,29 @@ for seed in ${SEEDS:-42 1}; do
         --seed "$seed" "$@" > "$out/$set.$seed.json"
     fi
   done
+  for file in ${OUTSIDE:+"$OUTSIDE"/*_daily.csv}; do
+    [ -f "$file" ] || { echo "error: no *_daily.csv in OUTSIDE=$OUTSIDE" >&2; exit 1; }
+    name=outside_$(basename "$file" _daily.csv)
+    echo "==> $name, seed $seed" >&2
+    "$bin" --quiet --json backtest --data "$file" --each --model all \
+      --seed "$seed" "$@" > "$out/$name.$seed.json"
+  done
 done
 python3 - "$out" ${SEEDS:-42 1} <<'PY'
-import json, sys
+import json, os, sys
 out, seeds = sys.argv[1], sys.argv[2:]
 # statsforecast 2.1.1 (../shared/data/README.md): seasonal naive, AutoETS
 ref = {"hotel_arrivals": (0.600, 0.500), "electricity": (0.952, 0.755),
        "pageviews": (0.963, 0.920), "wikipedia": (1.249, 1.521)}
-sets = ["hotel_arrivals", "electricity", "pageviews", "wikipedia", "generated"]
+dev_sets = ["hotel_arrivals", "electricity", "pageviews", "wikipedia", "generated"]
+where = os.environ.get("OUTSIDE")
+outside = sorted("outside_" + f.removesuffix("_daily.csv")
+                 for f in (os.listdir(where) if where else []) if f.endswith("_daily.csv"))
 names = ["mlstm", "transformer", "kan", "best", "ets", "seasonal_naive_7"]
 nan = float("nan")
-for seed in seeds:
-    print(f"\nseed {seed}: mean MASE per set")
+for seed, sets, title in [(seed, sets, title) for seed in seeds
+                          for sets, title in [(dev_sets, "the dev pool"), (outside, "outside the dev pool")] if sets]:
+    print(f"\nseed {seed}, {title}: mean MASE per set")
     print(f"{'set':<16}" + "".join(f"{n:>17}" for n in names) + f"{'sf SN':>8}{'sf ETS':>8}")
     ratios = {n: [] for n in names}
     means = {n: [] for n in names}
@@ -52,10 +66,10 @@ for seed in seeds:
         for n in names:
             ratios[n].append((m[n] / floor, s))
             means[n].append(m[n])
-        print(f"{s:<16}" + "".join(f"{m[n]:>17.3f}" for n in names) + f"{sn:>8.3f}{ets:>8.3f}")
+        print(f"{s.removeprefix('outside_'):<16}" + "".join(f"{m[n]:>17.3f}" for n in names) + f"{sn:>8.3f}{ets:>8.3f}")
     print(f"{'mean of sets':<16}" + "".join(f"{sum(means[n]) / len(means[n]):>17.3f}" for n in names))
     worst = {n: max(ratios[n]) for n in names}
-    print(f"{'worst / AutoETS':<16}" + "".join(f"{worst[n][0]:>12.3f} {worst[n][1][:4]:<4}" for n in names))
+    print(f"{'worst / AutoETS':<16}" + "".join(f"{worst[n][0]:>12.3f} {worst[n][1].removeprefix('outside_')[:4]:<4}" for n in names))
     picks = {}
     for s in sets:
         for row in json.load(open(f"{out}/{s}.{seed}.json"))["series"]:

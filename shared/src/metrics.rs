@@ -14,11 +14,6 @@ pub struct Metrics {
     /// MAE divided by the in-sample MAE of the seasonal-naive lag-7 forecast.
     pub mase: f64,
     pub count: usize,
-    /// A model's mean MASE over its validation folds (the validation block
-    /// and earlier training weeks forecast by a model that did not see
-    /// them), where it has more than one: what picks between models.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub folds_mase: Option<f64>,
 }
 
 /// In-sample MAE of the lag-`season` naive forecast: the MASE denominator.
@@ -55,12 +50,6 @@ pub fn moving_average(history: &[f32], horizon: usize, k: usize) -> Vec<f32> {
 }
 
 impl Metrics {
-    /// What picks between models: the mean over the validation folds where
-    /// there are several, else the validation MASE.
-    pub fn selection_mase(&self) -> f64 {
-        self.folds_mase.unwrap_or(self.mase)
-    }
-
     /// Compares `predicted` with `actual`; `mase_scale` from [`seasonal_naive_scale`].
     pub fn compute(actual: &[f32], predicted: &[f32], mase_scale: f64) -> Metrics {
         let n = actual.len().min(predicted.len());
@@ -92,7 +81,6 @@ impl Metrics {
             r2: if ss_tot > 0.0 { 1.0 - se / ss_tot } else { 0.0 },
             mase: mae / mase_scale,
             count: n,
-            folds_mase: None,
         }
     }
 

@@ -265,10 +265,14 @@ fn a_batch_killed_with_kill_9_resumes_without_training_a_series_twice() {
     // kill once one product is done and the next one is training
     let started = Instant::now();
     let journal = loop {
+        // the journal, not its lock file beside it (directory order is the file system's)
         let found = std::fs::read_dir(dir.models().join("batches"))
             .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| std::fs::read_to_string(e.unwrap().path()).ok());
+            .and_then(|d| {
+                d.flatten()
+                    .find(|e| e.path().extension().is_some_and(|x| x == "json"))
+            })
+            .and_then(|e| std::fs::read_to_string(e.path()).ok());
         if let Some(text) = found
             .as_deref()
             .and_then(|t| serde_json::from_str::<Value>(t).ok())

@@ -1,5 +1,5 @@
-//! Pooled cross-learning chosen by validation (`--pool auto`, the default)
-//! and decisions over two validation folds, through the real binary.
+//! Pooled cross-learning chosen by validation (`--pool auto`, the default),
+//! through the real binary.
 
 use shoptrain_tests::Dir;
 
@@ -75,26 +75,55 @@ fn a_short_series_is_trained_alone_and_pooled_and_keeps_what_validates_better() 
 }
 
 #[test]
-fn the_floor_and_the_pick_are_chosen_over_two_folds() {
+fn a_resumed_run_makes_the_same_choice_as_an_uninterrupted_one() {
     let dir = crate::dir();
-    let data = dir.small_data(200);
-    let meta = train(&dir, &data, "never");
-    let m = &meta["metrics"];
-    let folds = m["folds_mase"].as_f64().unwrap();
-    // fold B (the block before validation, forecast by a model trained on
-    // the weeks before it) scores differently from fold A
-    assert!(
-        folds.is_finite() && folds > 0.0 && (folds - mase(&meta)).abs() > 1e-6,
-        "{m}"
+    // 200 days of 2 x 2 series: here the pooled trial validates better
+    let data = shoptrain_tests::generated_data(dir.path(), 2, 2, 200);
+    let args = [
+        "--mode",
+        "product",
+        "--product",
+        "P001",
+        "--store",
+        "S001",
+        "--model",
+        "kan",
+        "--epochs",
+        "4",
+        "--window",
+        "14",
+        "--patience",
+        "50",
+    ];
+    let train = |extra: &[&str]| {
+        dir.cmd()
+            .args(["--quiet", "train", "--data"])
+            .arg(&data)
+            .args(extra)
+            .output()
+    };
+    assert!(train(&args).status.success());
+    let halted = train(&[&args[..], &["--halt-after-epoch", "2"]].concat());
+    assert_eq!(halted.status.code(), Some(86));
+    assert!(train(&["--resume", "product_P001_S001_kan_v2"])
+        .status
+        .success());
+    let meta = |v: u32| -> serde_json::Value {
+        serde_json::from_str(&dir.read(&format!("models/product_P001_S001_kan_v{v}_metadata.json")))
+            .unwrap()
+    };
+    let (a, b) = (meta(1), meta(2));
+    assert_eq!(b["status"], "completed");
+    assert_eq!(a["training"]["pooled"], true, "the case this test is about");
+    assert_eq!(b["training"]["pooled"], true);
+    assert_eq!(
+        a["training"]["train_windows"],
+        b["training"]["train_windows"]
     );
-    // a model of several series has one fold: its windows are not one timeline
-    let out = dir
-        .cmd()
-        .args(["--json", "train", "--data"])
-        .arg(&data)
-        .args(["--mode", "global", "--model", "kan", "--epochs", "2", "--window", "14"])
-        .ok();
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(v[0]["metrics"]["mase"].as_f64().is_some(), "{v}");
-    assert_eq!(v[0]["metrics"].get("folds_mase"), None);
+    assert!(
+        (mase(&a) - mase(&b)).abs() < 1e-6,
+        "{} vs {}",
+        mase(&a),
+        mase(&b)
+    );
 }

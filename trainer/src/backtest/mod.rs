@@ -239,7 +239,7 @@ impl SeriesRun<'_> {
                     .meta
                     .metrics
                     .as_ref()
-                    .map_or(f64::INFINITY, |m| m.selection_mase());
+                    .map_or(f64::INFINITY, |m| m.mase);
             }
             let f = current.predict(&head(&self.series, o), Some(&self.series))?;
             let (history, actual) = self.split(o);

@@ -6,7 +6,6 @@ use crate::registry::{ListFilter, Registry};
 use anyhow::{bail, Result};
 use clap::ValueEnum;
 use shoptrain_shared::metadata::Status;
-use shoptrain_shared::metrics::Metrics;
 use shoptrain_shared::naming::{ModelName, ModelType, Scope};
 use std::collections::HashMap;
 
@@ -61,8 +60,9 @@ pub fn chosen_models(reg: &Registry, scopes: &[Scope], pick: Pick) -> Result<Vec
         let mase = row
             .metrics
             .as_ref()
-            .and_then(|m| serde_json::from_value::<Metrics>(m.clone()).ok())
-            .map_or(f64::INFINITY, |m| m.selection_mase());
+            .and_then(|m| m.get("mase"))
+            .and_then(|v| v.as_f64())
+            .unwrap_or(f64::INFINITY);
         newest.insert(row.model_identifier, (row.prefix, mase));
     }
     let mut chosen = Vec::with_capacity(scopes.len());

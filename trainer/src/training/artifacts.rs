@@ -1,6 +1,5 @@
 //! The metadata a run starts with and the final artifacts it ends with.
 
-use super::folds::earlier_fold;
 use super::scoring::{baselines, classical, forecast_windows, quantile_score};
 use super::{Prepared, Start, TrainOptions, TrainReport};
 use crate::data::LoadedData;
@@ -115,25 +114,20 @@ pub fn new_metadata(
 
 /// What validation makes of a run's best weights.
 pub struct Validated {
-    /// The forecasts of the validation windows (fold A) through the same
+    /// The forecasts of the validation windows through the same
     /// `Forecaster` the browser uses, moved by the floor.
     pub forecast: Vec<f32>,
     pub quantiles: Option<Quantiles>,
     pub floor: Option<Floor>,
-    /// The mean MASE over fold A and fold B (`folds.rs`), when B exists.
-    pub folds_mase: Option<f64>,
 }
 
 /// Forecasts the validation windows with the best weights and, when
-/// `with_floor`, chooses the classical floor: on fold A alone, or on the
-/// mean of both folds' MASE when the half-model's forecasts of fold B
-/// (`earlier`, sales units) are given.
+/// `with_floor`, chooses the classical floor on them.
 pub fn validate(
     meta: &ModelMetadata,
     p: &Prepared,
     best: &[(String, Tensor)],
     with_floor: bool,
-    earlier: Option<&[f32]>,
 ) -> Result<Validated> {
     // the network alone: the floor is chosen here
     let network = ModelMetadata {
@@ -143,59 +137,22 @@ pub fn validate(
     let forecaster =
         Forecaster::from_tensors(network, best.iter().cloned().collect(), Device::Cpu)?;
     let (mut forecast, mut quantiles) = forecast_windows(&forecaster, &p.val)?;
-    let h = meta.horizon;
-    let fold_b = earlier
-        .zip(earlier_fold(p, meta.window, h))
-        .filter(|(f, fold)| f.len() == fold.actual.len());
-    let on_a = forecast.len();
-    // each candidate over fold A, then fold B when there is one
-    let joined = |a: &[f32], b: Option<&[f32]>| [a, b.unwrap_or_default()].concat();
-    let cost = |f: &[f32]| {
-        let a = validation_metrics(p, h, &f[..on_a]).mase;
-        match fold_b {
-            Some((_, fold)) => (a + fold.mase(&f[on_a..], h)) / 2.0,
-            None => a,
-        }
-    };
-    let network_b = fold_b.map(|(f, _)| f);
-    let mut folds_mase = fold_b.map(|_| cost(&joined(&forecast, network_b)));
     let mut floor = None;
     if with_floor {
-        let candidates: Vec<(Classical, Vec<f32>)> = classical(p, h)
+        let candidates: Vec<(Classical, Vec<f32>)> = classical(p, meta.horizon)
             .iter()
-            .filter_map(|(m, f)| {
-                let a = f.as_ref().ok()?;
-                let b = match fold_b {
-                    Some((_, fold)) => {
-                        Some(fold.classical.iter().find(|(c, _)| c == m)?.1.as_slice())
-                    }
-                    None => None,
-                };
-                Some((*m, joined(a, b)))
-            })
+            .filter_map(|(m, f)| f.as_ref().ok().map(|f| (*m, f.clone())))
             .collect();
-        let both = joined(&forecast, network_b);
-        let cost_a = |f: &[f32]| validation_metrics(p, h, &f[..on_a]).mase;
-        if let Some((chosen, _)) = floor::choose(&both, &candidates, cost_a) {
-            let mut both_blended = both.clone();
-            if let Some((_, c)) = candidates.iter().find(|(m, _)| *m == chosen.classical) {
-                chosen.mix(&mut both_blended, c, None);
-            }
-            let c = cost(&both_blended);
-            let on_fold_a: Vec<(Classical, Vec<f32>)> = candidates
-                .iter()
-                .map(|(m, f)| (*m, f[..on_a].to_vec()))
-                .collect();
-            blend(&chosen, &on_fold_a, &mut forecast, quantiles.as_mut());
+        let cost = |f: &[f32]| validation_metrics(p, meta.horizon, f).mase;
+        if let Some((chosen, _)) = floor::choose(&forecast, &candidates, cost) {
+            blend(&chosen, &candidates, &mut forecast, quantiles.as_mut());
             floor = Some(chosen);
-            folds_mase = fold_b.map(|_| c);
         }
     }
     Ok(Validated {
         forecast,
         quantiles,
         floor,
-        folds_mase,
     })
 }
 
@@ -212,13 +169,11 @@ pub fn finish(
     p: &Prepared,
     best: &[(String, Tensor)],
     elapsed_seconds: f64,
-    (with_floor, earlier): (bool, Option<&[f32]>),
+    with_floor: bool,
 ) -> Result<()> {
-    let v = validate(meta, p, best, with_floor, earlier)?;
+    let v = validate(meta, p, best, with_floor)?;
     meta.floor = v.floor;
-    let mut metrics = validation_metrics(p, meta.horizon, &v.forecast);
-    metrics.folds_mase = v.folds_mase;
-    meta.metrics = Some(metrics);
+    meta.metrics = Some(validation_metrics(p, meta.horizon, &v.forecast));
     meta.quantile_metrics = v
         .quantiles
         .and_then(|q| quantile_score(&p.val.y_raw, &q, meta.horizon, &p.val_mase_scale));

@@ -5,7 +5,6 @@
 mod artifacts;
 mod calibration;
 mod checkpoint;
-mod folds;
 mod known_future_fit;
 mod objective;
 mod prepare;

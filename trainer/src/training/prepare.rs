@@ -48,8 +48,6 @@ pub struct Prepared {
     /// it has none), computed once for every model type: the floor's
     /// candidates and the ETS baseline.
     pub classical: OnceLock<Vec<ClassicalForecasts>>,
-    /// The earlier validation fold of a one-series model (`folds.rs`).
-    pub earlier: OnceLock<Option<super::folds::EarlierFold>>,
     /// Its siblings' windows are among the training windows (and their
     /// digests among `series_sha256`).
     pub with_siblings: bool,
@@ -102,7 +100,6 @@ pub fn prepare(
         baselines: OnceLock::new(),
         spread_floor: None,
         classical: OnceLock::new(),
-        earlier: OnceLock::new(),
         own_train: 0,
         pooled: None,
         with_siblings: false,

@@ -1,6 +1,7 @@
-//! The epoch loop: shuffled mini-batches, validation, early stopping and
-//! checkpoints, from fresh, fine-tuned or resumed weights. The quantiles'
-//! calibration after the loop is `run/out_of_fold.rs`.
+//! A run from its starting weights (fresh, fine-tuned or resumed) to its
+//! final artifacts: the epoch loop (`run/epochs.rs`), the quantiles'
+//! calibration after it (`run/out_of_fold.rs`), the pooled trial of a short
+//! series (`run/pooled.rs`), then the final scoring with the floor.
 
 mod epochs;
 mod out_of_fold;
@@ -33,12 +34,10 @@ pub struct StartState {
     pub best: Option<Vec<(String, Tensor)>>,
 }
 
-/// A calibrated loop outcome of a run, with the half-model's forecasts of
-/// fold B (`training/folds.rs`) when there are any.
+/// A calibrated loop outcome of a run.
 struct Finalist<'a> {
     run: Run<'a>,
     trained: Trained,
-    earlier: Option<Vec<f32>>,
 }
 
 /// Everything a run reads besides its metadata.
@@ -170,21 +169,17 @@ impl<'a> Run<'a> {
     /// calibrates, scores and writes the final artifacts.
     pub fn execute(&self, meta: &mut ModelMetadata, start: StartState) -> Result<TrainReport> {
         let started = Instant::now();
-        let fresh = start.weights.is_none();
+        // from fresh weights, resumed or not; a fine-tune keeps its parent's windows
+        let fresh = meta.parent_prefix.is_none();
         let (model, vars) = self.fresh_model(meta)?;
         let data = self.device_data(meta)?;
         let trained = self.train_loop(meta, &model, &vars, &data, start, Trial::No)?;
-        let own = self.finalist(meta, &vars, data, trained)?;
+        let own = self.finalist(meta, &vars, &data, trained)?;
         let kept = match &self.prepared.pooled {
             Some(pooled) if fresh => self.choose_pooling(meta, pooled, own)?,
             _ => own,
         };
-        let Finalist {
-            run,
-            trained,
-            earlier,
-            ..
-        } = kept;
+        let Finalist { run, trained } = kept;
         meta.history = trained.state.history;
         finish(
             run.reg,
@@ -192,7 +187,7 @@ impl<'a> Run<'a> {
             run.prepared,
             &trained.best,
             started.elapsed().as_secs_f64(),
-            (run.opts.floor, earlier.as_deref()),
+            run.opts.floor,
         )?;
         Ok(TrainReport::new(
             meta,
@@ -207,18 +202,16 @@ impl<'a> Run<'a> {
         &self,
         meta: &mut ModelMetadata,
         vars: &[(String, Var)],
-        data: DeviceData,
+        data: &DeviceData,
         mut trained: Trained,
     ) -> Result<Finalist<'a>> {
         meta.training.epochs_run = trained.state.epoch;
         meta.training.best_epoch = trained.state.best_epoch;
         meta.training.best_val_loss = trained.state.best_val_loss;
-        self.calibrate(meta, vars, &data, &mut trained.best)?;
-        let earlier = self.earlier_fold_forecast(meta, &data)?;
+        self.calibrate(meta, vars, data, &mut trained.best)?;
         Ok(Finalist {
             run: *self,
             trained,
-            earlier,
         })
     }
 }

@@ -1,5 +1,4 @@
-//! Models trained like the run on part of its windows, forecasting the rest:
-//! fold B of `training/folds.rs`, and the quantile steps' scale, calibrated on misses of
+//! After the epoch loop: the quantile steps' scale, calibrated on misses of
 //! two half-models (same architecture and seed, from the base, the best
 //! epoch count) that forecast the training windows they did not see
 //! (QUALITY.md, experiment 26c; the arithmetic is `training/calibration.rs`).
@@ -9,10 +8,8 @@ use crate::compute;
 use crate::optim::AdamW;
 use crate::seeded_vars::frozen_model;
 use crate::training::calibration::{out_of_sample_misses, step_factors, widen};
-use crate::training::folds::{earlier_fold, earlier_start};
 use anyhow::{Context, Result};
 use candle_core::{Device, Tensor, Var};
-use shoptrain_shared::forecast::to_sales;
 use shoptrain_shared::metadata::ModelMetadata;
 use shoptrain_shared::models::quantiles::SCALE;
 use shoptrain_shared::models::{check_levels, ModelConfig, QUANTILE_LAYER};
@@ -146,41 +143,5 @@ impl Run<'_> {
             self.train_epoch(&model, &mut opt, &part, meta, epoch)?;
         }
         Ok(vars)
-    }
-
-    /// Fold B's forecasts (`training/folds.rs`), in sales units: a model
-    /// trained like the run's (from the base, its best epoch count) on the
-    /// own windows whose forecast days all come before fold B's first
-    /// origin forecasts fold B. None without a fold B.
-    pub(super) fn earlier_fold_forecast(
-        &self,
-        meta: &ModelMetadata,
-        data: &DeviceData,
-    ) -> Result<Option<Vec<f32>>> {
-        let p = self.prepared;
-        let (own, h) = (p.own_train, meta.horizon);
-        if earlier_fold(p, meta.window, h).is_none() {
-            return Ok(None);
-        }
-        let first = earlier_start(own, p.val.count);
-        let fit = (first + 1).saturating_sub(h);
-        if fit == 0 {
-            return Ok(None);
-        }
-        let vars = self.trained_on(meta, data, (0, fit))?;
-        let model = frozen_model(&meta.architecture, &vars, self.device)?;
-        let x = data.x_train.narrow(0, first, own - first)?;
-        let z = compute::in_row_blocks(self.device, own - first, compute::FORECAST_BLOCK, |start, n| {
-            let point = model.forward(&x.narrow(0, start, n)?, None)?;
-            Ok(point.flatten_all()?.to_vec1::<f32>()?)
-        })?
-        .concat();
-        let scales = &p.train.scales;
-        Ok(Some(
-            z.iter()
-                .enumerate()
-                .map(|(k, z)| to_sales(scales[first + k / h].denormalize(*z)))
-                .collect(),
-        ))
     }
 }

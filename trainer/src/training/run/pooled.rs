@@ -1,8 +1,8 @@
 //! `--pool auto` on a short series: after the run's own loop, the same model
 //! trained fresh on its own and its siblings' windows (a trial), both
-//! calibrated, and the one whose validation (with its floor, over both
-//! folds where there are two: `training/folds.rs`) scores the lower MASE
-//! kept (QUALITY.md, experiment 30). Both validate on the same own windows.
+//! calibrated, and the one whose validation forecast (with its floor)
+//! scores the lower MASE kept (QUALITY.md, experiment 30). Both validate on
+//! the same own windows.
 
 use super::{Finalist, Run, StartState, Trial};
 use crate::training::artifacts::{validate, validation_metrics};
@@ -11,18 +11,10 @@ use anyhow::Result;
 use shoptrain_shared::metadata::ModelMetadata;
 
 impl<'a> Run<'a> {
-    /// What picks between two finalists of one model: the mean MASE over
-    /// the validation folds (fold A alone when there is no fold B).
-    fn selection_mase(&self, meta: &ModelMetadata, f: &Finalist) -> Result<f64> {
-        let v = validate(
-            meta,
-            self.prepared,
-            &f.trained.best,
-            self.opts.floor,
-            f.earlier.as_deref(),
-        )?;
-        let a = validation_metrics(self.prepared, meta.horizon, &v.forecast).mase;
-        Ok(v.folds_mase.unwrap_or(a))
+    /// Validation MASE of a finalist, floor included.
+    fn validation_mase(&self, meta: &ModelMetadata, f: &Finalist) -> Result<f64> {
+        let v = validate(meta, self.prepared, &f.trained.best, self.opts.floor)?;
+        Ok(validation_metrics(self.prepared, meta.horizon, &v.forecast).mase)
     }
 
     /// Trains and calibrates the pooled trial and returns the finalist to
@@ -47,9 +39,9 @@ impl<'a> Run<'a> {
         let data = trial.device_data(&trial_meta)?;
         let start = StartState::default();
         let trained = trial.train_loop(&trial_meta, &model, &vars, &data, start, Trial::Pooled)?;
-        let candidate = trial.finalist(&mut trial_meta, &vars, data, trained)?;
-        let own_mase = self.selection_mase(meta, &own)?;
-        if trial.selection_mase(&trial_meta, &candidate)? >= own_mase {
+        let candidate = trial.finalist(&mut trial_meta, &vars, &data, trained)?;
+        let own_mase = self.validation_mase(meta, &own)?;
+        if trial.validation_mase(&trial_meta, &candidate)? >= own_mase {
             return Ok(own);
         }
         self.reg
