@@ -9,7 +9,7 @@ mod train;
 pub use forecast::{
     BenchArgs, EvaluateArgs, ExportArgs, ModelSeriesArgs, PredictArgs, ServeArgs, Target,
 };
-pub use sync::{MonitorArgs, MonitorRequest, SyncArgs, SyncRequest};
+pub use sync::{MonitorArgs, SyncArgs};
 pub use train::{BacktestArgs, SelectionArgs, ShapeFlags, TrainArgs, TrainingFlags};
 
 use crate::commands::models::ListOptions;

@@ -1,6 +1,8 @@
 //! `sync`'s and `monitor`'s arguments.
 
 use crate::batch::{cores, Shard};
+use crate::commands::monitor::MonitorRequest;
+use crate::commands::sync::SyncRequest;
 use crate::device::DeviceChoice;
 use crate::sync::{PlanRules, SyncOptions};
 use anyhow::{bail, Result};
@@ -46,15 +48,6 @@ pub struct SyncArgs {
     pub halt_after_epoch: Option<u32>,
 }
 
-/// A checked `sync` command; `only` is filled in from `monitor` when
-/// `--when-drifting`.
-pub struct SyncRequest {
-    pub store: Option<PathBuf>,
-    pub dry_run: bool,
-    pub when_drifting: Option<usize>,
-    pub opts: SyncOptions,
-}
-
 impl SyncArgs {
     pub fn into_request(self, quiet: bool) -> Result<SyncRequest> {
         if self.jobs == Some(0) {
@@ -96,12 +89,6 @@ pub struct MonitorArgs {
     pub weeks: u16,
     /// Also draw the weekly scores as a PNG chart here.
     #[arg(long)]
-    pub png: Option<PathBuf>,
-}
-
-pub struct MonitorRequest {
-    pub data: PathBuf,
-    pub weeks: usize,
     pub png: Option<PathBuf>,
 }
 

@@ -1,7 +1,6 @@
 //! `shoptrain monitor`: recorded forecasts scored against the sales since
 //! imported; fails when a model in use is drifting.
 
-use crate::cli::MonitorRequest;
 use crate::monitor::{monitor, DriftFound, MonitorReport};
 use crate::output::{print_json, print_monitor};
 use crate::plot::{draw_weekly, WeeklyLine};
@@ -9,7 +8,14 @@ use crate::registry::Registry;
 use crate::store::load_data;
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A checked `monitor` command.
+pub struct MonitorRequest {
+    pub data: PathBuf,
+    pub weeks: usize,
+    pub png: Option<PathBuf>,
+}
 
 /// Models drawn one line each; more are drawn as their mean.
 const LINES: usize = 6;

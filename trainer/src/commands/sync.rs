@@ -1,11 +1,19 @@
 //! `shoptrain sync`: retrain the models in use whose data changed.
 
-use crate::cli::SyncRequest;
 use crate::output::{print_json, print_sync};
 use crate::store::{SalesStore, STORE_FILE};
-use crate::sync::{dry_run, run as sync_run};
+use crate::sync::{dry_run, run as sync_run, SyncOptions};
 use anyhow::{bail, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A checked `sync` command; `only` is filled in from `monitor` when
+/// `--when-drifting`.
+pub struct SyncRequest {
+    pub store: Option<PathBuf>,
+    pub dry_run: bool,
+    pub when_drifting: Option<usize>,
+    pub opts: SyncOptions,
+}
 
 pub fn run(dir: &Path, req: SyncRequest, json: bool) -> Result<()> {
     let store = req.store.clone().unwrap_or_else(|| dir.join(STORE_FILE));
