@@ -225,6 +225,14 @@ pub struct TrainingInfo {
     pub pooled: bool,
 }
 
+impl TrainingInfo {
+    /// Whether the model learnt from its siblings' windows: `pooled`, or
+    /// the opt-in `"pool": true` of models trained before it was recorded.
+    pub fn learnt_from_siblings(&self) -> bool {
+        self.pooled || self.config.pool == Pool::Always
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataInfo {
     pub path: String,

@@ -9,3 +9,4 @@
 mod gpu_layouts;
 mod model_math;
 mod naming_props;
+mod recorded_settings;

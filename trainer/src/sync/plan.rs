@@ -119,7 +119,7 @@ pub fn changed_series(meta: &ModelMetadata, data: &LoadedData) -> Result<Vec<Str
         &scope,
         Fill::from_recorded(&meta.data.fill),
         &meta.features,
-        meta.training.pooled,
+        meta.training.learnt_from_siblings(),
     )?;
     let then = &meta.data.series_sha256;
     let labels: BTreeSet<&String> = now.keys().chain(then.keys()).collect();

@@ -61,7 +61,7 @@ pub fn begin_successor(
     .reading_like(&meta);
     if how == Succession::FineTune {
         // the weights learnt from the windows the parent learnt from
-        opts.config.pool = Pool::as_done(meta.training.pooled);
+        opts.config.pool = Pool::as_done(meta.training.learnt_from_siblings());
     }
     let prepared = prepare(data, &scope, &meta.features, &opts)?;
     let device = select_device_for(opts.device, prepared.train.count)?;

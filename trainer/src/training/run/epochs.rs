@@ -75,7 +75,9 @@ impl Run<'_> {
         }
         let train_started = Instant::now();
         let mut windows_seen = 0usize;
-        while state.epoch < config.epochs {
+        // a run resumed after patience ran out trains no further epoch
+        let stopped = |s: &RunState| s.epoch > 0 && s.bad_epochs >= config.patience;
+        while state.epoch < config.epochs && !stopped(&state) {
             let epoch = state.epoch + 1;
             let t0 = Instant::now();
             let train_loss = self.train_epoch(model, &mut opt, data, meta, epoch)?;
@@ -242,17 +244,28 @@ impl Run<'_> {
         best: &mut Option<Vec<(String, Tensor)>>,
     ) -> Result<()> {
         let weights = snapshot(vars, &Device::Cpu)?;
+        self.save_best_weights(meta, epoch, val_loss, &weights)?;
+        *best = Some(weights);
+        Ok(())
+    }
+
+    /// Writes `weights` as the run's best checkpoint.
+    pub(super) fn save_best_weights(
+        &self,
+        meta: &ModelMetadata,
+        epoch: u32,
+        val_loss: Option<f64>,
+        weights: &[(String, Tensor)],
+    ) -> Result<()> {
         let val = val_loss.unwrap_or(f64::NAN);
         let checkpoint = Checkpoint {
             kind: CheckpointKind::Best,
             epoch,
-            tensors: &weights,
+            tensors: weights,
             header: best_header(header(&meta.prefix, meta.model_type), epoch, val),
             val_loss,
         };
         self.reg
-            .save_checkpoint(self.run_id, &meta.prefix, checkpoint)?;
-        *best = Some(weights);
-        Ok(())
+            .save_checkpoint(self.run_id, &meta.prefix, checkpoint)
     }
 }

@@ -18,8 +18,9 @@ impl<'a> Run<'a> {
     }
 
     /// Trains and calibrates the pooled trial and returns the finalist to
-    /// finish with: the trial when it validates better (then `meta` and the
-    /// index's epoch rows become the trial's), else `own`.
+    /// finish with: the trial when it validates better (then `meta`, the
+    /// index's epoch rows and the best checkpoint become the trial's), else
+    /// `own`. A trial that fails costs a warning, never the own model.
     pub(super) fn choose_pooling(
         &self,
         meta: &mut ModelMetadata,
@@ -35,18 +36,39 @@ impl<'a> Run<'a> {
         trial_meta.training.pooled = true;
         trial_meta.training.train_windows = pooled.train.count;
         trial_meta.data.series_sha256 = pooled.series_sha256.clone();
-        let (model, vars) = trial.fresh_model(&trial_meta)?;
-        let data = trial.device_data(&trial_meta)?;
-        let start = StartState::default();
-        let trained = trial.train_loop(&trial_meta, &model, &vars, &data, start, Trial::Pooled)?;
-        let candidate = trial.finalist(&mut trial_meta, &vars, &data, trained)?;
         let own_mase = self.validation_mase(meta, &own)?;
-        if trial.validation_mase(&trial_meta, &candidate)? >= own_mase {
+        let tried = trial
+            .train_trial(&mut trial_meta)
+            .and_then(|c| Ok((trial.validation_mase(&trial_meta, &c)?, c)));
+        let (trial_mase, candidate) = match tried {
+            Ok(done) => done,
+            Err(e) => {
+                let warning =
+                    format!("the pooled trial failed, the model trained alone is kept: {e:#}");
+                eprintln!("warning: {}: {warning}", meta.prefix);
+                meta.warnings.push(warning);
+                return Ok(own);
+            }
+        };
+        // a NaN never wins; ties go to the model trained alone
+        if trial_mase.partial_cmp(&own_mase) != Some(std::cmp::Ordering::Less) {
             return Ok(own);
         }
         self.reg
             .replace_epochs(self.run_id, &candidate.trained.state.history)?;
+        let epoch = candidate.trained.state.best_epoch.unwrap_or(0);
+        let val_loss = candidate.trained.state.best_val_loss;
+        self.save_best_weights(&trial_meta, epoch, val_loss, &candidate.trained.best)?;
         *meta = trial_meta;
         Ok(candidate)
+    }
+
+    /// The pooled trial from fresh weights, calibrated.
+    fn train_trial(&self, meta: &mut ModelMetadata) -> Result<Finalist<'a>> {
+        let (model, vars) = self.fresh_model(meta)?;
+        let data = self.device_data(meta)?;
+        let start = StartState::default();
+        let trained = self.train_loop(meta, &model, &vars, &data, start, Trial::Pooled)?;
+        self.finalist(meta, &vars, &data, trained)
     }
 }
