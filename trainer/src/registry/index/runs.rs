@@ -3,8 +3,8 @@
 
 use super::{now, Index};
 use anyhow::Result;
-use rusqlite::params;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection};
 use shoptrain_shared::metadata::{EpochRecord, Status};
 
 /// The two kinds of checkpoint file a run keeps.
@@ -55,6 +55,15 @@ pub struct CheckpointRow {
     pub val_loss: Option<f64>,
 }
 
+/// Writes one epoch row of a run (replacing a row of the same epoch).
+fn insert_epoch(c: &Connection, model_id: i64, e: &EpochRecord) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT OR REPLACE INTO epochs(model_id, epoch, train_loss, val_loss, lr, seconds) VALUES (?1,?2,?3,?4,?5,?6)",
+        params![model_id, e.epoch, e.train_loss, e.val_loss, e.lr, e.seconds],
+    )?;
+    Ok(())
+}
+
 impl Index {
     /// Replaces every epoch row of a run with `history` (a run that kept a
     /// trial's weights keeps the trial's epochs), in one transaction.
@@ -63,13 +72,9 @@ impl Index {
             || format!("replace the epochs of {}", self.row_name(model_id)),
             |c| {
                 c.execute("DELETE FROM epochs WHERE model_id = ?1", [model_id])?;
-                for e in history {
-                    c.execute(
-                        "INSERT INTO epochs(model_id, epoch, train_loss, val_loss, lr, seconds) VALUES (?1,?2,?3,?4,?5,?6)",
-                        params![model_id, e.epoch, e.train_loss, e.val_loss, e.lr, e.seconds],
-                    )?;
-                }
-                Ok(())
+                history
+                    .iter()
+                    .try_for_each(|e| insert_epoch(c, model_id, e))
             },
         )
     }
@@ -77,14 +82,8 @@ impl Index {
     pub fn add_epoch(&self, model_id: i64, e: &EpochRecord) -> Result<()> {
         self.write(
             || format!("record epoch {} of {}", e.epoch, self.row_name(model_id)),
-            |c| {
-                c.execute(
-                    "INSERT OR REPLACE INTO epochs(model_id, epoch, train_loss, val_loss, lr, seconds) VALUES (?1,?2,?3,?4,?5,?6)",
-                    params![model_id, e.epoch, e.train_loss, e.val_loss, e.lr, e.seconds],
-                )
-            },
-        )?;
-        Ok(())
+            |c| insert_epoch(c, model_id, e),
+        )
     }
 
     /// Records a checkpoint file; a `best` one replaces the previous best
