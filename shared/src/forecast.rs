@@ -4,6 +4,8 @@
 
 use crate::bundle::{build_model, check_against, read_weights, BundleError};
 use crate::features::{FeatureError, Scale, Series};
+use crate::floor::{Classical, Floor};
+use crate::hybrid;
 use crate::metadata::ModelMetadata;
 use crate::metrics::Quantiles;
 use crate::models::Model;
@@ -141,18 +143,38 @@ impl Forecaster {
                 scale,
             ));
         }
-        let (mut values, mut quantiles) = self.forecast_rows(&x, &[scale])?;
-        if let Some(floor) = &self.meta.floor {
+        let horizon = self.meta.horizon;
+        let floor = self.meta.floor.filter(Floor::blends);
+        let arch = &self.meta.architecture;
+        let sales = if arch.ets_base() || floor.is_some() {
             let column = history
                 .columns
                 .iter()
                 .position(|c| c == crate::features::TARGET)
                 .ok_or_else(|| FeatureError::History("history has no sales column".into()))?;
-            let sales: Vec<f32> = history.values[column].iter().map(|v| *v as f32).collect();
+            history.values[column].iter().map(|v| *v as f32).collect()
+        } else {
+            Vec::new()
+        };
+        // the ETS forecast a hybrid model corrects, also the floor's when it stands on ETS
+        let mut ets = None;
+        if arch.ets_base() {
+            let fitted = Classical::Ets.forecast(&sales, horizon);
+            let base = fitted
+                .clone()
+                .unwrap_or_else(|_| hybrid::fallback(&sales, horizon));
+            x.extend(base.iter().map(|v| scale.normalize(*v)));
+            ets = Some(fitted);
+        }
+        let (mut values, mut quantiles) = self.forecast_rows(&x, &[scale])?;
+        if let Some(floor) = floor {
+            let classical = match (floor.classical, ets) {
+                (Classical::Ets, Some(fitted)) => fitted,
+                (method, _) => method.forecast(&sales, horizon),
+            }
+            .map_err(ForecastError::Floor)?;
             let q = quantiles.as_mut().map(|q| q.values.as_mut_slice());
-            floor
-                .apply(&sales, &mut values, q)
-                .map_err(ForecastError::Floor)?;
+            floor.mix(&mut values, &classical, q);
         }
         Ok(Forecast {
             dates: (1..=self.meta.horizon as i64)

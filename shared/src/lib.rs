@@ -9,6 +9,7 @@ pub mod classical;
 pub mod features;
 pub mod floor;
 pub mod forecast;
+pub mod hybrid;
 pub mod manifest;
 pub mod metadata;
 pub mod metrics;

@@ -58,6 +58,15 @@ fn exported_models_forecast_their_samples_identically() {
         ],
     )
     .unwrap();
+    // a hybrid: the network corrects the ETS forecast the runtime fits itself
+    shoptrain(
+        &models,
+        &[
+            "train", "--data", &d, "--product", "P001", "--store", "S002", "--model", "mlstm",
+            "--epochs", "1", "--window", "21", "--base", "ets",
+        ],
+    )
+    .unwrap();
     let out = tmp.path().join("export");
     let o = out.to_string_lossy().into_owned();
     shoptrain(
@@ -68,6 +77,7 @@ fn exported_models_forecast_their_samples_identically() {
             "product_P002_S001_transformer_v1",
             "product_P002_S001_kan_v1",
             "global_all_kan_v1",
+            "product_P001_S002_mlstm_v1",
             "--out",
             &o,
         ],
@@ -76,7 +86,9 @@ fn exported_models_forecast_their_samples_identically() {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).unwrap()).unwrap();
     let entries = manifest["models"].as_array().unwrap();
-    assert_eq!(entries.len(), 4);
+    assert_eq!(entries.len(), 5);
+    let hybrid = exported(&out, &entries[4]);
+    assert!(hybrid.meta.architecture.ets_base());
     for m in entries {
         let f = exported(&out, m);
         let got: serde_json::Value = serde_json::from_str(

@@ -82,14 +82,8 @@ pub fn classical_at_origins(
             };
             let fit = ets_fit(&sales[..first])?;
             let y: Vec<f64> = sales.iter().map(|v| *v as f64).collect();
-            for &o in origins {
-                let at = if o == first {
-                    fit.clone()
-                } else {
-                    fit.refilter(&y[..o])
-                        .map_err(|e| format!("ETS could not run on: {e}"))?
-                };
-                out.extend(finite(at.forecast(horizon))?);
+            for f in fit.forecasts_at(&y, origins, horizon) {
+                out.extend(finite(f)?);
             }
         }
     }

@@ -14,6 +14,7 @@ mod batch;
 mod bench;
 mod concurrency;
 mod corrupt_files;
+mod hybrid;
 mod crashes;
 mod csv_errors;
 mod known_future;

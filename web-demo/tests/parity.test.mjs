@@ -23,6 +23,11 @@ test('the manifest holds all three model types', () => {
   assert.deepEqual([...types].sort(), ['kan', 'mlstm', 'transformer']);
 });
 
+test('the manifest holds a hybrid, whose base the runtime fits itself', () => {
+  const hybrids = manifest.models.filter((m) => JSON.parse(metadata(m)).architecture.ets_base === true);
+  assert.ok(hybrids.length >= 1, 'scripts/test.sh exports one model trained with --base ets');
+});
+
 for (const m of manifest.models) {
   test(`wasm forecast of ${m.prefix} equals the native one within 1e-4`, () => {
     const f = new Forecaster(weights(m), metadata(m));

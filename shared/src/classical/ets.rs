@@ -251,11 +251,33 @@ impl EtsModel {
 
     /// Point forecasts for steps 1..=horizon after the last point.
     pub fn forecast(&self, horizon: usize) -> Vec<f64> {
+        self.forecast_from(&self.last, horizon)
+    }
+
+    /// The forecasts of `horizon` steps from each of `origins` (points of
+    /// `y` seen, increasing, at most `y.len()`): this model's parameters run
+    /// from its initial states over `y`, which begins with the data it was
+    /// fitted on, in one pass for all origins. What a model fitted once
+    /// forecasts at every later origin without being refitted.
+    pub fn forecasts_at(&self, y: &[f64], origins: &[usize], horizon: usize) -> Vec<Vec<f64>> {
+        let (mut state, mut seen) = (self.init.clone(), 0);
+        origins
+            .iter()
+            .map(|&o| {
+                let o = o.clamp(seen, y.len());
+                filter(&self.spec, &self.params, &y[seen..o], &mut state);
+                seen = o;
+                self.forecast_from(&state, horizon)
+            })
+            .collect()
+    }
+
+    fn forecast_from(&self, state: &State, horizon: usize) -> Vec<f64> {
         let State {
             level,
             slope,
             season,
-        } = &self.last;
+        } = state;
         let (mut phi_h, mut phi_pow) = (0.0, 1.0);
         (0..horizon)
             .map(|h| {

@@ -205,6 +205,17 @@ fn refilter_continues_without_refitting() {
 }
 
 #[test]
+fn forecasts_at_every_origin_equal_a_refilter_to_it() {
+    let y = ana(200, 1.0, 7);
+    let model = auto_ets(&y[..150], 7).unwrap();
+    let origins = [150, 151, 170, 193, 200];
+    let at = model.forecasts_at(&y, &origins, 7);
+    for (o, f) in origins.iter().zip(&at) {
+        assert_eq!(f, &model.refilter(&y[..*o]).unwrap().forecast(7), "origin {o}");
+    }
+}
+
+#[test]
 fn inverse_normal_known_values() {
     assert_eq!(inverse_normal_cdf(0.5), 0.0);
     for (p, z) in [

@@ -76,11 +76,14 @@ impl Split {
 }
 
 /// Cuts windows `first..first+count` from raw feature rows; `known` gives
-/// each its forecast days' known columns (at their `positions` in a row).
+/// each its forecast days' known columns (at their `positions` in a row),
+/// `bases` (by window start, in sales) the ETS base a hybrid model reads
+/// last ([`crate::hybrid`]).
 pub fn make_windows(
     rows: &[Vec<f32>],
     norm: &Normalization,
     known: Option<(&KnownFuture, &[usize])>,
+    bases: Option<&[Vec<f32>]>,
     (window, horizon): (usize, usize),
     first: usize,
     count: usize,
@@ -94,6 +97,9 @@ pub fn make_windows(
             let future = &rows[start + window..start + window + horizon];
             out.x
                 .extend(known.block(positions, input, Some(future), horizon, scale));
+        }
+        if let Some(bases) = bases {
+            out.x.extend(bases[start].iter().map(|v| scale.normalize(*v)));
         }
         for t in 0..horizon {
             let sales = rows[start + window + t][0];

@@ -116,9 +116,21 @@ impl ModelConfig {
         }
     }
 
+    /// Whether the base is the ETS forecast the row carries last
+    /// ([`crate::hybrid`]) instead of the seasonal mean.
+    pub fn ets_base(&self) -> bool {
+        self.base().ets_base
+    }
+
+    /// Where the ETS base starts in a flat input row (after the history
+    /// and the known-future block).
+    pub fn ets_base_offset(&self) -> usize {
+        self.window() * self.features() + self.horizon() * self.known_future_width()
+    }
+
     /// Numbers in one window's flat input row.
     pub fn input_width(&self) -> usize {
-        self.window() * self.features() + self.horizon() * self.known_future_width()
+        self.ets_base_offset() + if self.ets_base() { self.horizon() } else { 0 }
     }
 
     /// Quantile levels the model forecasts, in increasing order with 0.5
@@ -150,10 +162,24 @@ impl ModelConfig {
     /// capped at the weeks the window holds; a window shorter than a week
     /// gets none.
     pub fn with_base_weeks(mut self, weeks: usize) -> ModelConfig {
-        let (known_future, quantiles) = (self.known_future_columns(), self.quantiles().to_vec());
+        let (known_future, quantiles, ets) = (
+            self.known_future_columns(),
+            self.quantiles().to_vec(),
+            self.ets_base(),
+        );
         *self.base_mut() = BaseConfig::of_weeks(weeks.min(self.window() / WEEK));
         self.with_known_future(known_future)
             .with_quantiles(&quantiles)
+            .with_ets_base(ets)
+    }
+
+    /// The same architecture correcting the ETS forecast (`true`) or the
+    /// seasonal mean; only a model with a base can (the known-future
+    /// changes are still measured against the seasonal weeks).
+    pub fn with_ets_base(mut self, on: bool) -> ModelConfig {
+        let on = on && self.base_weeks() > 0;
+        self.base_mut().ets_base = on;
+        self
     }
 
     fn base_mut(&mut self) -> &mut BaseConfig {
@@ -180,6 +206,8 @@ pub struct BaseConfig {
     known_future: usize,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     quantiles: Vec<f64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    ets_base: bool,
 }
 
 impl Default for BaseConfig {
@@ -196,6 +224,7 @@ impl BaseConfig {
             base_weeks: weeks.max(1),
             known_future: 0,
             quantiles: vec![],
+            ets_base: false,
         }
     }
 
@@ -266,6 +295,15 @@ enum Network {
     Kan(KanForecaster),
 }
 
+/// The base a network's output is added to.
+#[derive(Debug, Clone, Copy)]
+enum BaseKind {
+    /// The mean of the same weekday over the window's last `weeks` weeks.
+    Seasonal { weeks: usize },
+    /// The normalised ETS forecast at `offset` of the input row.
+    Ets { offset: usize },
+}
+
 /// A forecaster network and, when its config says so, the seasonal base
 /// it corrects and the known-future layer that adjusts it.
 #[derive(Debug, Clone)]
@@ -275,8 +313,8 @@ pub struct Model {
     dims: (usize, usize, usize),
     /// Numbers in a flat input row ([`ModelConfig::input_width`]).
     input_width: usize,
-    /// `Some(weeks)` when the output is added to [`seasonal_base`].
-    base_weeks: Option<usize>,
+    /// What the output is added to, if anything.
+    base: Option<BaseKind>,
     known_future: Option<KnownFutureLayer>,
     quantiles: Option<QuantileLayer>,
 }
@@ -307,7 +345,13 @@ impl Model {
             network,
             dims: (cfg.window(), cfg.features(), cfg.horizon()),
             input_width: cfg.input_width(),
-            base_weeks: (cfg.base_weeks() > 0).then(|| cfg.base_weeks()),
+            base: match (cfg.base_weeks(), cfg.ets_base()) {
+                (0, _) => None,
+                (_, true) => Some(BaseKind::Ets {
+                    offset: cfg.ets_base_offset(),
+                }),
+                (weeks, false) => Some(BaseKind::Seasonal { weeks }),
+            },
             known_future,
             quantiles,
         })
@@ -356,8 +400,12 @@ impl Model {
             Network::Transformer(m) => m.forward(&history, noise)?,
             Network::Kan(m) => m.forward(&history)?,
         };
-        if let Some(weeks) = self.base_weeks {
-            out = (out + seasonal_base(&history, horizon, weeks)?)?;
+        match self.base {
+            Some(BaseKind::Seasonal { weeks }) => {
+                out = (out + seasonal_base(&history, horizon, weeks)?)?;
+            }
+            Some(BaseKind::Ets { offset }) => out = (out + x.narrow(1, offset, horizon)?)?,
+            None => {}
         }
         if let Some(layer) = &self.known_future {
             let width = layer.columns() + 1;
@@ -377,7 +425,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::Device;
+    use candle_core::{DType, Device};
 
     #[test]
     fn the_seasonal_base_averages_the_same_weekday_over_the_last_weeks() {
@@ -403,6 +451,37 @@ mod tests {
         let off = ModelConfig::default_for(ModelType::Mlstm, 3, 14, 7);
         let json = serde_json::to_string(&off).unwrap();
         assert!(!json.contains("last_week_base") && !json.contains("base_weeks"));
+    }
+
+    #[test]
+    fn an_ets_base_is_read_from_the_end_of_the_row_and_added_to_the_output() -> Result<()> {
+        use candle_nn::{VarBuilder, VarMap};
+        let cfg = ModelConfig::default_for(ModelType::Kan, 1, 14, 7)
+            .with_base_weeks(2)
+            .with_ets_base(true);
+        assert!(cfg.ets_base());
+        assert_eq!(cfg.input_width(), 14 + 7);
+        let varmap = VarMap::new();
+        let model = Model::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+        // an output layer at zero: the model forecasts its base
+        for (name, var) in varmap.data().lock().unwrap().iter() {
+            if name.starts_with(&cfg.output_layer()) {
+                var.set(&var.zeros_like()?)?;
+            }
+        }
+        let history: Vec<f32> = (0..14).map(|t| (t % 7) as f32).collect();
+        let base = [0.5f32, -1.0, 2.0, 0.0, 1.5, 3.0, -0.25];
+        let row: Vec<f32> = history.iter().chain(&base).copied().collect();
+        let out = model.forward(&Tensor::from_vec(row, (1, 21), &Device::Cpu)?, None)?;
+        assert_eq!(out.to_vec2::<f32>()?, vec![base.to_vec()]);
+        // without a base there is nothing to correct, and old metadata reads as before
+        let none = ModelConfig::default_for(ModelType::Kan, 1, 14, 7).with_ets_base(true);
+        assert!(!none.ets_base());
+        let json = serde_json::to_string(&cfg.clone().with_ets_base(false)).unwrap();
+        assert!(!json.contains("ets_base"), "{json}");
+        let kept = cfg.with_base_weeks(1);
+        assert!(kept.ets_base() && kept.base_weeks() == 1);
+        Ok(())
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Layout {
     pub horizon: usize,
     pub weeks: usize,
     pub columns: usize,
+    /// The row ends with the ETS base, which the changes are fitted against.
+    pub ets_base: bool,
 }
 
 impl Layout {
@@ -34,10 +36,15 @@ impl Layout {
             horizon: cfg.horizon(),
             weeks: cfg.base_weeks(),
             columns: cfg.known_future_columns(),
+            ets_base: cfg.ets_base(),
         }
     }
 
     fn width(&self) -> usize {
+        self.ets_offset() + if self.ets_base { self.horizon } else { 0 }
+    }
+
+    fn ets_offset(&self) -> usize {
         self.window * self.features + self.horizon * (self.columns + 1)
     }
 
@@ -51,10 +58,14 @@ impl Layout {
         (0..w.count).flat_map(move |i| {
             let x = &w.x[i * self.width()..(i + 1) * self.width()];
             (0..self.horizon).map(move |h| {
-                let base = (1..=self.weeks)
-                    .map(|k| x[base_day(self.window, h, k) * self.features] as f64)
-                    .sum::<f64>()
-                    / self.weeks as f64;
+                let base = if self.ets_base {
+                    x[self.ets_offset() + h] as f64
+                } else {
+                    (1..=self.weeks)
+                        .map(|k| x[base_day(self.window, h, k) * self.features] as f64)
+                        .sum::<f64>()
+                        / self.weeks as f64
+                };
                 let block =
                     &x[self.window * self.features + h * (self.columns + 1)..][..self.columns + 1];
                 let level = block[self.columns] as f64;
@@ -150,6 +161,7 @@ mod tests {
             horizon: 7,
             weeks: 2,
             columns: 2,
+            ets_base: false,
         };
         let mut state = seed;
         let mut next = move || {

@@ -8,6 +8,7 @@ mod checkpoint;
 mod known_future_fit;
 mod objective;
 mod prepare;
+mod series_cut;
 pub mod progress;
 mod run;
 mod scoring;
@@ -53,6 +54,9 @@ pub struct TrainOptions {
     pub norm: NormChoice,
     /// Weeks of the seasonal base new models correct (0: no base).
     pub base_weeks: usize,
+    /// New models correct the ETS forecast instead of the seasonal mean
+    /// (`--base ets`, needs `base_weeks` > 0; `shoptrain_shared::hybrid`).
+    pub ets_base: bool,
     /// Data columns known for the forecast days; `None`: every data column
     /// among the features.
     pub known_future: Option<Vec<String>>,
@@ -73,6 +77,7 @@ impl TrainOptions {
     pub fn reading_like(self, meta: &ModelMetadata) -> TrainOptions {
         TrainOptions {
             base_weeks: meta.architecture.base_weeks(),
+            ets_base: meta.architecture.ets_base(),
             known_future: Some(
                 meta.known_future
                     .as_ref()
@@ -93,13 +98,14 @@ impl TrainOptions {
         TrainOptions {
             config: meta.training.config.clone(),
             batch_size: Some(meta.training.batch_size),
+            // a run that chose its base chooses again
+            ets_base: meta.architecture.ets_base() && !meta.training.config.ets_trial,
             window: meta.window,
             horizon: meta.horizon,
             norm: meta.normalization.choice(),
             fill: Fill::from_recorded(&meta.data.fill),
-            ..self
+            ..self.reading_like(meta)
         }
-        .reading_like(meta)
     }
 }
 
@@ -114,6 +120,7 @@ impl Default for TrainOptions {
             fill: Fill::Zero,
             norm: NormChoice::Instance,
             base_weeks: 4,
+            ets_base: false,
             known_future: None,
             quantiles: DEFAULT_QUANTILES.to_vec(),
             floor: true,
@@ -225,6 +232,7 @@ pub fn begin_new(
             opts.horizon,
         )
         .with_base_weeks(opts.base_weeks)
+        .with_ets_base(opts.ets_base)
         .with_known_future(
             prepared
                 .known_future

@@ -4,9 +4,10 @@ use super::known_future_fit::{select_columns, Layout};
 use super::TrainOptions;
 use crate::data::LoadedData;
 use anyhow::{bail, Result};
+use super::series_cut::{cut_windows, SeriesCut};
 use shoptrain_shared::features::{
-    feature_rows, make_windows, KnownFuture, NormChoice, Normalization, Split, Windows,
-    CALENDAR_FEATURES, TARGET,
+    feature_rows, KnownFuture, NormChoice, Normalization, Split, Windows, CALENDAR_FEATURES,
+    TARGET,
 };
 use shoptrain_shared::floor::Classical;
 use shoptrain_shared::metadata::{Pool, TrainConfig};
@@ -54,6 +55,11 @@ pub struct Prepared {
     /// The same model's windows with its siblings' pooled in (`Pool::Auto`
     /// on a short series): the run trains both and keeps the better.
     pub pooled: Option<Box<Prepared>>,
+    /// The windows end with the ETS base (`shoptrain_shared::hybrid`).
+    pub ets_base: bool,
+    /// The same windows with the ETS base (`TrainConfig::ets_trial`): the
+    /// run trains both and keeps the better.
+    pub hybrid: Option<Box<Prepared>>,
 }
 
 /// A one-series model with fewer own training windows than this (about a
@@ -103,6 +109,8 @@ pub fn prepare(
         own_train: 0,
         pooled: None,
         with_siblings: false,
+        ets_base: opts.ets_base && opts.base_weeks.min(opts.window / WEEK) > 0,
+        hybrid: None,
         series_sha256: series
             .iter()
             .map(|s| (s.label.clone(), series_digest(s)))
@@ -148,6 +156,7 @@ pub fn prepare(
                 horizon,
                 weeks,
                 columns: columns.len(),
+                ets_base: opts.ets_base && weeks > 0,
             };
             let mut chosen = select_columns(&layout, &train, &val);
             chosen.sort_unstable();
@@ -182,22 +191,34 @@ pub fn prepare(
     }
     let short = own_train < SHORT_SERIES;
     let auto = opts.config.pool == Pool::Auto && one_series && short;
-    if auto && !related_scopes(&data.dataset, scope).is_empty() {
-        // the same inputs as the own model, so both have one architecture
-        let columns = out
-            .known_future
-            .as_ref()
-            .map_or_else(Vec::new, |k| k.columns.clone());
-        let pooled_opts = TrainOptions {
+    // the trials read the same known-future columns as the own model
+    let trial = |pool: Pool, ets_base: bool| -> Result<Option<Box<Prepared>>> {
+        let columns = out.known_future.as_ref().map(|k| k.columns.clone());
+        let opts = TrainOptions {
             config: TrainConfig {
-                pool: Pool::Always,
+                pool,
+                ets_trial: false,
                 ..opts.config.clone()
             },
-            known_future: Some(columns),
+            known_future: Some(columns.unwrap_or_default()),
+            ets_base,
             ..opts.clone()
         };
-        out.pooled = Some(Box::new(prepare(data, scope, features, &pooled_opts)?));
-    }
+        Ok(Some(Box::new(prepare(data, scope, features, &opts)?)))
+    };
+    let pooled = if auto && !related_scopes(&data.dataset, scope).is_empty() {
+        trial(Pool::Always, false)?
+    } else {
+        None
+    };
+    let hybrid = if opts.config.ets_trial && !out.ets_base && opts.base_weeks.min(window / WEEK) > 0 {
+        // alone or pooled as the own model is (`--pool always`)
+        let pool = if opts.config.pool == Pool::Always { Pool::Always } else { Pool::Never };
+        trial(pool, true)?
+    } else {
+        None
+    };
+    (out.pooled, out.hybrid) = (pooled, hybrid);
     Ok(out)
 }
 
@@ -335,38 +356,6 @@ fn typical_spread(train: &Windows, own: usize) -> Option<f32> {
     let mut stds: Vec<f32> = train.scales.iter().take(own).map(|s| s.std).collect();
     stds.sort_by(f32::total_cmp);
     stds.get(stds.len() / 4).copied()
-}
-
-/// One series' raw feature rows, their split and their normalisation.
-struct SeriesCut {
-    rows: Vec<Vec<f32>>,
-    split: Split,
-    norm: Normalization,
-}
-
-/// The training and validation windows of every series.
-fn cut_windows(
-    cut: &[SeriesCut],
-    known: Option<&KnownFuture>,
-    features: &[String],
-    opts: &TrainOptions,
-) -> Result<(Windows, Windows)> {
-    let positions = known.map(|k| k.positions(features)).transpose()?;
-    let known = known.zip(positions.as_deref());
-    let shape = (opts.window, opts.horizon);
-    let (mut train, mut val) = (Windows::default(), Windows::default());
-    for SeriesCut { rows, split, norm } in cut {
-        train.extend(make_windows(rows, norm, known, shape, 0, split.train));
-        val.extend(make_windows(
-            rows,
-            norm,
-            known,
-            shape,
-            split.train,
-            split.val,
-        ));
-    }
-    Ok((train, val))
 }
 
 /// The known-future columns a new model may read: those asked for, or by

@@ -24,7 +24,20 @@ use std::time::Instant;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Trial {
     No,
+    /// Correcting the ETS forecast (`--base auto`).
+    EtsBase,
+    /// Pooled with its siblings (`--pool auto`).
     Pooled,
+}
+
+impl Trial {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Trial::No => "own",
+            Trial::EtsBase => "ETS-base",
+            Trial::Pooled => "pooled",
+        }
+    }
 }
 
 /// What an epoch loop ends with.
@@ -61,7 +74,7 @@ impl Run<'_> {
         let progress = &self.opts.progress;
         let label = match trial {
             Trial::No => meta.prefix.clone(),
-            Trial::Pooled => format!("{} (pooled)", meta.prefix),
+            trial => format!("{} ({})", meta.prefix, trial.name()),
         };
         progress.start(
             Counting::Epochs,
@@ -99,8 +112,8 @@ impl Run<'_> {
                     self.reg.record_epoch(self.run_id, &record)?;
                     self.save_checkpoints(meta, vars, &opt, &state, improved, &mut best)?;
                 }
-                Trial::Pooled if improved => best = Some(snapshot(vars, &Device::Cpu)?),
-                Trial::Pooled => {}
+                _ if improved => best = Some(snapshot(vars, &Device::Cpu)?),
+                _ => {}
             }
             progress.step(
                 epoch as u64,
@@ -142,7 +155,7 @@ impl Run<'_> {
         state.best_epoch = Some(0);
         match trial {
             Trial::No => self.save_best(meta, vars, 0, Some(val_loss), best),
-            Trial::Pooled => {
+            Trial::EtsBase | Trial::Pooled => {
                 *best = Some(snapshot(vars, &Device::Cpu)?);
                 Ok(())
             }

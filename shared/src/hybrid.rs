@@ -1,0 +1,92 @@
+//! The classical forecast a hybrid model corrects (`--base ets`; issue 26's
+//! idea from Smyl's ES-RNN, QUALITY.md experiment 33). Instead of the
+//! four-week weekday mean, the network's output is added to an ETS
+//! forecast, so a network that learnt nothing forecasts what ETS does. The
+//! trainer's windows and every forecast (`predict`, `backtest`, the
+//! browser) take the base from here, so they agree.
+
+use crate::floor::{ets_fit, finite, Classical, SEASON};
+use crate::metrics::seasonal_naive;
+
+/// The base of the `horizon` days after `history` (sales): ETS fitted on
+/// the whole history, or where it cannot be fitted, [`fallback`].
+pub fn base_forecast(history: &[f32], horizon: usize) -> Vec<f32> {
+    Classical::Ets
+        .forecast(history, horizon)
+        .unwrap_or_else(|_| fallback(history, horizon))
+}
+
+/// The bases of the `horizon` days after each of `origins` (days of
+/// `sales` seen): ETS fitted once on the first `fitted_on` days and run on
+/// with the same parameters (no parameter has seen a validation day), or
+/// [`fallback`] where it cannot be fitted or forecasts nothing finite.
+pub fn base_forecasts(
+    sales: &[f32],
+    fitted_on: usize,
+    origins: &[usize],
+    horizon: usize,
+) -> Vec<Vec<f32>> {
+    let fitted_on = fitted_on.min(sales.len());
+    let Ok(model) = ets_fit(&sales[..fitted_on]) else {
+        return origins
+            .iter()
+            .map(|&o| fallback(&sales[..o.min(sales.len())], horizon))
+            .collect();
+    };
+    let y: Vec<f64> = sales.iter().map(|v| *v as f64).collect();
+    model
+        .forecasts_at(&y, origins, horizon)
+        .into_iter()
+        .zip(origins)
+        .map(|(f, &o)| finite(f).unwrap_or_else(|_| fallback(&sales[..o.min(sales.len())], horizon)))
+        .collect()
+}
+
+/// Same weekday last week, or the last day repeated when there is no week
+/// (0 without history): the base where ETS has none.
+pub fn fallback(history: &[f32], horizon: usize) -> Vec<f32> {
+    if history.len() >= SEASON {
+        seasonal_naive(history, horizon, SEASON)
+    } else {
+        vec![history.last().copied().unwrap_or(0.0).max(0.0); horizon]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weekly(days: usize) -> Vec<f32> {
+        let week = [10.0, 12.0, 14.0, 16.0, 30.0, 40.0, 5.0];
+        (0..days)
+            .map(|t| week[t % 7] + 100.0 + (t as f32 * 0.7).sin())
+            .collect()
+    }
+
+    #[test]
+    fn the_base_at_the_last_origin_is_the_forecast_of_a_fit_on_those_days() {
+        let sales = weekly(120);
+        let at = base_forecasts(&sales, 120, &[120], 7);
+        assert_eq!(at, vec![base_forecast(&sales, 7)]);
+        // and it follows the weekly pattern
+        assert!((at[0][4] - 130.0).abs() < 3.0, "{:?}", at[0]);
+    }
+
+    #[test]
+    fn later_origins_run_on_without_refitting_and_see_their_days() {
+        let mut sales = weekly(140);
+        sales[130..].iter_mut().for_each(|v| *v += 50.0);
+        let at = base_forecasts(&sales, 100, &[100, 130, 140], 7);
+        assert_eq!(at.len(), 3);
+        // the jump after day 130 moves the last origin's base, not the earlier ones
+        assert!(at[2][0] > at[1][0] + 20.0, "{at:?}");
+    }
+
+    #[test]
+    fn a_history_ets_cannot_fit_falls_back_to_last_week_or_the_last_day() {
+        assert_eq!(base_forecast(&[3.0, 4.0], 3), vec![4.0; 3]);
+        assert_eq!(base_forecast(&[], 2), vec![0.0; 2]);
+        let short: Vec<f32> = (0..5).map(|d| d as f32).collect();
+        assert_eq!(base_forecasts(&short, 5, &[5], 2), vec![vec![4.0, 4.0]]);
+    }
+}
