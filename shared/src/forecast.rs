@@ -146,7 +146,7 @@ impl Forecaster {
         let horizon = self.meta.horizon;
         let floor = self.meta.floor.filter(Floor::blends);
         let arch = &self.meta.architecture;
-        let sales = if arch.ets_base() || floor.is_some() {
+        let sales = if arch.ets_blend() || floor.is_some() {
             let column = history
                 .columns
                 .iter()
@@ -156,9 +156,9 @@ impl Forecaster {
         } else {
             Vec::new()
         };
-        // the ETS forecast a hybrid model corrects, also the floor's when it stands on ETS
+        // the ETS forecast a hybrid model's base blends in, also the floor's when it stands on ETS
         let mut ets = None;
-        if arch.ets_base() {
+        if arch.ets_blend() {
             let fitted = Classical::Ets.forecast(&sales, horizon);
             let base = fitted
                 .clone()

@@ -1,9 +1,9 @@
-//! The classical forecast a hybrid model corrects (`--base ets`; issue 26's
-//! idea from Smyl's ES-RNN, QUALITY.md experiment 33). Instead of the
-//! four-week weekday mean, the network's output is added to an ETS
-//! forecast, so a network that learnt nothing forecasts what ETS does. The
+//! The ETS forecast a hybrid model's base blends in (`--base blend`, the
+//! default; issue 26's idea from Smyl's ES-RNN, QUALITY.md experiment 33):
+//! the four-week weekday mean moved toward it by a weight per forecast day
+//! ([`crate::models::EtsBlendLayer`]), and the network corrects that. The
 //! trainer's windows and every forecast (`predict`, `backtest`, the
-//! browser) take the base from here, so they agree.
+//! browser) take the ETS forecast from here, so they agree.
 
 use crate::floor::{ets_fit, finite, Classical, SEASON};
 use crate::metrics::seasonal_naive;

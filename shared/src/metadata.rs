@@ -112,14 +112,6 @@ pub struct TrainConfig {
     )]
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value = "auto"))]
     pub pool: Pool,
-    /// A fresh model with a seasonal base is also trained correcting an
-    /// ETS forecast instead (`shoptrain_shared::hybrid`), and validation
-    /// keeps the better (`--base auto`, QUALITY.md experiment 33). Whether
-    /// a model does is its architecture's `ets_base`. Absent in models
-    /// trained before it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    #[cfg_attr(feature = "clap", arg(skip = true))]
-    pub ets_trial: bool,
 }
 
 /// See `TrainConfig::pool` (QUALITY.md, experiments 29 and 30).
@@ -184,7 +176,6 @@ impl Default for TrainConfig {
             keep_checkpoints: 1,
             loss: Loss::Mae,
             pool: Pool::Auto,
-            ets_trial: true,
         }
     }
 }

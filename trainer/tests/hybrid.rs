@@ -1,29 +1,44 @@
-//! The ETS base chosen by validation (`--base auto`, the default): a fresh
-//! model is trained correcting the four-week weekday mean and correcting an
-//! ETS forecast, and keeps what validates better; through the real binary.
+//! The base blended with ETS (`--base blend`, the default): the seasonal
+//! mean moved toward an ETS forecast by a weight per forecast day that
+//! starts at its best fit on the training windows; through the real binary.
 
 use shoptrain_tests::Dir;
 
-/// Trains the (S001, P001) series with `base` and returns its metadata.
-fn train(dir: &Dir, data: &std::path::Path, base: &str, extra: &[&str]) -> serde_json::Value {
+/// 300 days of sales rising from 50 to 200 with a weekly pattern: the
+/// four-week weekday mean lags the level, ETS's trend follows it.
+fn trending(dir: &Dir) -> std::path::PathBuf {
+    let mut csv = String::from("date,store_id,product_id,sales\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    for d in 0..300 {
+        csv.push_str(&format!(
+            "{},S001,P001,{:.2}\n",
+            start + chrono::Duration::days(d as i64),
+            truth(d)
+        ));
+    }
+    let path = dir.path().join("trend.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+fn truth(day: usize) -> f64 {
+    (50.0 + day as f64 * 0.5) * [1.0, 1.1, 1.2, 1.0, 1.4, 1.8, 0.6][day % 7]
+}
+
+/// Trains kan with `base` for one epoch, the network alone (no floor);
+/// returns its prefix and metadata.
+fn train(dir: &Dir, data: &std::path::Path, base: &str) -> (String, serde_json::Value) {
     let out = dir
         .cmd()
         .args(["--json", "train", "--data"])
         .arg(data)
-        .args(["--mode", "product", "--product", "P001", "--store", "S001"])
-        .args(["--model", "kan", "--epochs", "3", "--window", "14"])
-        // the same inputs either way, so that the runs compare exactly
-        .args(["--known-future", "is_promotion", "--pool", "never"])
-        .args(["--base", base])
-        .args(extra)
+        .args(["--product", "P001", "--model", "kan", "--epochs", "1"])
+        .args(["--window", "28", "--floor", "none", "--base", base])
         .ok();
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let prefix = v[0]["prefix"].as_str().unwrap();
-    serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap()
-}
-
-fn mase(meta: &serde_json::Value) -> f64 {
-    meta["metrics"]["mase"].as_f64().unwrap()
+    let prefix = v[0]["prefix"].as_str().unwrap().to_string();
+    let meta = serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
+    (prefix, meta)
 }
 
 /// The median forecast `predict` prints for `prefix`.
@@ -36,90 +51,38 @@ fn p50(dir: &Dir, prefix: &str, data: &std::path::Path) -> Vec<f64> {
     shoptrain_tests::csv_column(&csv, "p50")
 }
 
-fn ets_base(meta: &serde_json::Value) -> bool {
-    meta["architecture"]["ets_base"].as_bool().unwrap_or(false)
+/// Mean absolute percentage error of a forecast of days 300..307.
+fn error(forecast: &[f64]) -> f64 {
+    assert_eq!(forecast.len(), 7);
+    let e: f64 = forecast
+        .iter()
+        .enumerate()
+        .map(|(h, f)| (f - truth(300 + h)).abs() / truth(300 + h))
+        .sum();
+    e / 7.0
 }
 
 #[test]
-fn a_fresh_model_is_trained_on_both_bases_and_keeps_what_validates_better() {
+fn on_a_trending_series_the_blend_leans_on_ets_and_predict_follows_the_trend() {
     let dir = crate::dir();
-    let data = shoptrain_tests::generated_data(dir.path(), 2, 2, 300);
-    let seasonal = train(&dir, &data, "seasonal", &[]);
-    let ets = train(&dir, &data, "ets", &[]);
-    let auto = train(&dir, &data, "auto", &[]);
-    assert!(!ets_base(&seasonal) && ets_base(&ets));
-    assert_eq!(seasonal["training"].get("ets_trial"), None);
-    assert_eq!(auto["training"]["ets_trial"], true);
-    // both read the history and the promotion plan; the ETS base adds a day-by-day forecast
-    assert_eq!(
-        ets["architecture"]["window"],
-        seasonal["architecture"]["window"]
-    );
-    let ets_won = mase(&ets) < mase(&seasonal);
-    let kept = if ets_won { &ets } else { &seasonal };
-    assert_eq!(ets_base(&auto), ets_won);
-    assert!(
-        (mase(&auto) - mase(kept)).abs() < 1e-9,
-        "{} vs {}",
-        mase(&auto),
-        mase(kept)
-    );
-    for key in ["best_epoch", "epochs_run", "best_val_loss"] {
-        assert_eq!(auto["training"][key], kept["training"][key], "{key}");
-    }
-    assert_eq!(auto["floor"], kept["floor"]);
-    // the index's epoch rows are those of the loop that was kept
-    let db = rusqlite::Connection::open(dir.models().join("models.db")).unwrap();
-    let rows: i64 = db
-        .query_row(
-            "SELECT count(*) FROM epochs JOIN models ON models.id = epochs.model_id WHERE filename_prefix = ?1",
-            [auto["prefix"].as_str().unwrap()],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(rows as usize, auto["history"].as_array().unwrap().len());
-    // the kept model forecasts: predict reads its base from the history it is given
-    let prefix = auto["prefix"].as_str().unwrap();
-    let values = p50(&dir, prefix, &data);
-    assert_eq!(values.len(), 7);
-    assert!(values.iter().all(|v| v.is_finite() && *v >= 0.0));
-}
-
-#[test]
-fn a_trending_series_keeps_the_ets_base_and_predict_applies_it() {
-    let dir = crate::dir();
-    // sales that double over the year: the four-week mean lags, ETS follows
-    let mut csv = String::from("date,store_id,product_id,sales\n");
-    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-    for d in 0..300 {
-        let week = [1.0, 1.1, 1.2, 1.0, 1.4, 1.8, 0.6][d % 7];
-        let sales = (50.0 + d as f64 * 0.5) * week;
-        csv.push_str(&format!(
-            "{},S001,P001,{sales:.2}\n",
-            start + chrono::Duration::days(d as i64)
-        ));
-    }
-    let data = dir.path().join("trend.csv");
-    std::fs::write(&data, csv).unwrap();
-    let out = dir
-        .cmd()
-        .args(["--json", "train", "--data"])
-        .arg(&data)
-        .args(["--product", "P001", "--model", "kan", "--epochs", "1"])
-        .args(["--window", "28", "--floor", "none"])
-        .ok();
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let prefix = v[0]["prefix"].as_str().unwrap().to_string();
-    let meta: serde_json::Value =
-        serde_json::from_str(&dir.read(&format!("models/{prefix}_metadata.json"))).unwrap();
-    assert!(ets_base(&meta), "{}", meta["architecture"]);
-    // the level keeps rising after the history ends: the four-week mean lags
-    // it by about 9 units a day, ETS's trend follows it
-    let values = p50(&dir, &prefix, &data);
-    let want: Vec<f64> = (300..307)
-        .map(|d| (50.0 + d as f64 * 0.5) * [1.0, 1.1, 1.2, 1.0, 1.4, 1.8, 0.6][d % 7])
+    let data = trending(&dir);
+    let (blend, meta) = train(&dir, &data, "blend");
+    assert_eq!(meta["architecture"]["ets_blend"], true);
+    // the blend's weights, started on the training windows: mostly ETS
+    let weights = std::fs::read(dir.models().join(format!("{blend}_model.safetensors"))).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&weights).unwrap();
+    let w = tensors.tensor("ets_blend.weight").unwrap();
+    assert_eq!(w.shape(), [7]);
+    let w: Vec<f32> = w
+        .data()
+        .chunks(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
         .collect();
-    for (v, w) in values.iter().zip(&want) {
-        assert!((v - w).abs() < 0.1 * w, "{values:?} vs {want:?}");
-    }
+    assert!(w.iter().all(|v| *v > 0.5 && *v <= 1.05), "{w:?}");
+    // predict fits ETS on the history it is given and forecasts the rising level
+    let (seasonal, meta) = train(&dir, &data, "seasonal");
+    assert_eq!(meta["architecture"].get("ets_blend"), None);
+    let (with_ets, without) = (error(&p50(&dir, &blend, &data)), error(&p50(&dir, &seasonal, &data)));
+    assert!(with_ets < 0.02, "blend off by {with_ets}");
+    assert!(with_ets < without / 2.0, "blend {with_ets} vs seasonal mean {without}");
 }

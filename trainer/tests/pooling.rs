@@ -13,8 +13,6 @@ fn train(dir: &Dir, data: &std::path::Path, pool: &str) -> serde_json::Value {
         .args(["--model", "kan", "--epochs", "4", "--window", "14"])
         // the same inputs either way, so that the runs compare exactly
         .args(["--known-future", "is_promotion", "--pool", pool])
-        // the seasonal base alone: the ETS-base trial is `hybrid.rs`'s
-        .args(["--base", "seasonal"])
         .ok();
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let prefix = v[0]["prefix"].as_str().unwrap();
@@ -96,8 +94,6 @@ fn a_resumed_run_makes_the_same_choice_as_an_uninterrupted_one() {
         "14",
         "--patience",
         "50",
-        "--base",
-        "seasonal",
     ];
     let train = |extra: &[&str]| {
         dir.cmd()

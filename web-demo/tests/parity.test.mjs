@@ -23,9 +23,10 @@ test('the manifest holds all three model types', () => {
   assert.deepEqual([...types].sort(), ['kan', 'mlstm', 'transformer']);
 });
 
-test('the manifest holds a hybrid, whose base the runtime fits itself', () => {
-  const hybrids = manifest.models.filter((m) => JSON.parse(metadata(m)).architecture.ets_base === true);
-  assert.ok(hybrids.length >= 1, 'scripts/test.sh exports one model trained with --base ets');
+test('the manifest holds hybrids, whose ETS the runtime fits itself, and a seasonal-base model', () => {
+  const blends = manifest.models.map((m) => JSON.parse(metadata(m)).architecture.ets_blend === true);
+  assert.equal(blends.filter((b) => b).length, manifest.models.length - 1, 'the default base blends ETS in');
+  assert.equal(blends.filter((b) => !b).length, 1, 'scripts/test.sh exports one model trained with --base seasonal');
 });
 
 for (const m of manifest.models) {

@@ -77,13 +77,13 @@ impl Split {
 
 /// Cuts windows `first..first+count` from raw feature rows; `known` gives
 /// each its forecast days' known columns (at their `positions` in a row),
-/// `bases` (by window start, in sales) the ETS base a hybrid model reads
+/// `ets` (by window start, in sales) the ETS forecast a hybrid model reads
 /// last ([`crate::hybrid`]).
 pub fn make_windows(
     rows: &[Vec<f32>],
     norm: &Normalization,
     known: Option<(&KnownFuture, &[usize])>,
-    bases: Option<&[Vec<f32>]>,
+    ets: Option<&[Vec<f32>]>,
     (window, horizon): (usize, usize),
     first: usize,
     count: usize,
@@ -98,8 +98,8 @@ pub fn make_windows(
             out.x
                 .extend(known.block(positions, input, Some(future), horizon, scale));
         }
-        if let Some(bases) = bases {
-            out.x.extend(bases[start].iter().map(|v| scale.normalize(*v)));
+        if let Some(ets) = ets {
+            out.x.extend(ets[start].iter().map(|v| scale.normalize(*v)));
         }
         for t in 0..horizon {
             let sales = rows[start + window + t][0];

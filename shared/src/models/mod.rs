@@ -7,6 +7,7 @@
 
 pub mod dropout;
 pub mod encoder;
+pub mod ets_blend;
 pub mod fused;
 pub mod kan;
 pub mod known_future;
@@ -18,6 +19,7 @@ pub mod quantiles;
 pub mod transformer;
 
 pub use dropout::Noise;
+pub use ets_blend::EtsBlendLayer;
 pub use kan::{KanConfig, KanForecaster};
 pub use known_future::KnownFutureLayer;
 pub use mlstm::{MlstmConfig, MlstmForecaster};
@@ -116,21 +118,21 @@ impl ModelConfig {
         }
     }
 
-    /// Whether the base is the ETS forecast the row carries last
-    /// ([`crate::hybrid`]) instead of the seasonal mean.
-    pub fn ets_base(&self) -> bool {
-        self.base().ets_base
+    /// Whether the base blends the seasonal mean with the ETS forecast the
+    /// row carries last ([`crate::hybrid`], [`EtsBlendLayer`]).
+    pub fn ets_blend(&self) -> bool {
+        self.base().ets_blend
     }
 
-    /// Where the ETS base starts in a flat input row (after the history
+    /// Where the ETS forecast starts in a flat input row (after the history
     /// and the known-future block).
-    pub fn ets_base_offset(&self) -> usize {
+    pub fn ets_offset(&self) -> usize {
         self.window() * self.features() + self.horizon() * self.known_future_width()
     }
 
     /// Numbers in one window's flat input row.
     pub fn input_width(&self) -> usize {
-        self.ets_base_offset() + if self.ets_base() { self.horizon() } else { 0 }
+        self.ets_offset() + if self.ets_blend() { self.horizon() } else { 0 }
     }
 
     /// Quantile levels the model forecasts, in increasing order with 0.5
@@ -165,20 +167,19 @@ impl ModelConfig {
         let (known_future, quantiles, ets) = (
             self.known_future_columns(),
             self.quantiles().to_vec(),
-            self.ets_base(),
+            self.ets_blend(),
         );
         *self.base_mut() = BaseConfig::of_weeks(weeks.min(self.window() / WEEK));
         self.with_known_future(known_future)
             .with_quantiles(&quantiles)
-            .with_ets_base(ets)
+            .with_ets_blend(ets)
     }
 
-    /// The same architecture correcting the ETS forecast (`true`) or the
-    /// seasonal mean; only a model with a base can (the known-future
-    /// changes are still measured against the seasonal weeks).
-    pub fn with_ets_base(mut self, on: bool) -> ModelConfig {
+    /// The same architecture with its seasonal base blended with an ETS
+    /// forecast (`true`) or not; only a model with a base can.
+    pub fn with_ets_blend(mut self, on: bool) -> ModelConfig {
         let on = on && self.base_weeks() > 0;
-        self.base_mut().ets_base = on;
+        self.base_mut().ets_blend = on;
         self
     }
 
@@ -207,7 +208,7 @@ pub struct BaseConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     quantiles: Vec<f64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    ets_base: bool,
+    ets_blend: bool,
 }
 
 impl Default for BaseConfig {
@@ -224,7 +225,7 @@ impl BaseConfig {
             base_weeks: weeks.max(1),
             known_future: 0,
             quantiles: vec![],
-            ets_base: false,
+            ets_blend: false,
         }
     }
 
@@ -239,6 +240,8 @@ impl BaseConfig {
 
 /// Name prefix of the known-future layer's weights.
 pub const KNOWN_FUTURE_LAYER: &str = "known_future";
+/// Name prefix of the ETS blend's weights.
+pub const ETS_BLEND_LAYER: &str = "ets_blend";
 /// Name prefix of the quantile layer's weights.
 pub const QUANTILE_LAYER: &str = "quantiles";
 
@@ -296,12 +299,17 @@ enum Network {
 }
 
 /// The base a network's output is added to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum BaseKind {
     /// The mean of the same weekday over the window's last `weeks` weeks.
     Seasonal { weeks: usize },
-    /// The normalised ETS forecast at `offset` of the input row.
-    Ets { offset: usize },
+    /// That mean blended with the normalised ETS forecast at `offset` of
+    /// the input row.
+    Blend {
+        weeks: usize,
+        offset: usize,
+        layer: EtsBlendLayer,
+    },
 }
 
 /// A forecaster network and, when its config says so, the seasonal base
@@ -345,10 +353,12 @@ impl Model {
             network,
             dims: (cfg.window(), cfg.features(), cfg.horizon()),
             input_width: cfg.input_width(),
-            base: match (cfg.base_weeks(), cfg.ets_base()) {
+            base: match (cfg.base_weeks(), cfg.ets_blend()) {
                 (0, _) => None,
-                (_, true) => Some(BaseKind::Ets {
-                    offset: cfg.ets_base_offset(),
+                (weeks, true) => Some(BaseKind::Blend {
+                    weeks,
+                    offset: cfg.ets_offset(),
+                    layer: EtsBlendLayer::new(cfg.horizon(), vb.pp(ETS_BLEND_LAYER))?,
                 }),
                 (weeks, false) => Some(BaseKind::Seasonal { weeks }),
             },
@@ -400,11 +410,19 @@ impl Model {
             Network::Transformer(m) => m.forward(&history, noise)?,
             Network::Kan(m) => m.forward(&history)?,
         };
-        match self.base {
+        match &self.base {
             Some(BaseKind::Seasonal { weeks }) => {
-                out = (out + seasonal_base(&history, horizon, weeks)?)?;
+                out = (out + seasonal_base(&history, horizon, *weeks)?)?;
             }
-            Some(BaseKind::Ets { offset }) => out = (out + x.narrow(1, offset, horizon)?)?,
+            Some(BaseKind::Blend {
+                weeks,
+                offset,
+                layer,
+            }) => {
+                let seasonal = seasonal_base(&history, horizon, *weeks)?;
+                let ets = x.narrow(1, *offset, horizon)?;
+                out = (out + layer.forward(&seasonal, &ets)?)?;
+            }
             None => {}
         }
         if let Some(layer) = &self.known_future {
@@ -426,6 +444,7 @@ impl Model {
 mod tests {
     use super::*;
     use candle_core::{DType, Device};
+    use candle_nn::VarMap;
 
     #[test]
     fn the_seasonal_base_averages_the_same_weekday_over_the_last_weeks() {
@@ -454,33 +473,41 @@ mod tests {
     }
 
     #[test]
-    fn an_ets_base_is_read_from_the_end_of_the_row_and_added_to_the_output() -> Result<()> {
-        use candle_nn::{VarBuilder, VarMap};
+    fn the_ets_blend_moves_the_seasonal_mean_toward_the_forecast_at_the_end_of_the_row(
+    ) -> Result<()> {
         let cfg = ModelConfig::default_for(ModelType::Kan, 1, 14, 7)
             .with_base_weeks(2)
-            .with_ets_base(true);
-        assert!(cfg.ets_base());
+            .with_ets_blend(true);
+        assert!(cfg.ets_blend());
         assert_eq!(cfg.input_width(), 14 + 7);
         let varmap = VarMap::new();
         let model = Model::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
-        // an output layer at zero: the model forecasts its base
+        // an output layer at zero: the model forecasts its base; the blend a quarter of the way
         for (name, var) in varmap.data().lock().unwrap().iter() {
             if name.starts_with(&cfg.output_layer()) {
                 var.set(&var.zeros_like()?)?;
+            } else if name.starts_with(ETS_BLEND_LAYER) {
+                var.set(&var.ones_like()?.affine(0.25, 0.0)?)?;
             }
         }
         let history: Vec<f32> = (0..14).map(|t| (t % 7) as f32).collect();
-        let base = [0.5f32, -1.0, 2.0, 0.0, 1.5, 3.0, -0.25];
-        let row: Vec<f32> = history.iter().chain(&base).copied().collect();
+        let ets = [4.0f32, 1.0, 2.0, 7.0, 4.0, 5.0, 2.0];
+        let row: Vec<f32> = history.iter().chain(&ets).copied().collect();
         let out = model.forward(&Tensor::from_vec(row, (1, 21), &Device::Cpu)?, None)?;
-        assert_eq!(out.to_vec2::<f32>()?, vec![base.to_vec()]);
-        // without a base there is nothing to correct, and old metadata reads as before
-        let none = ModelConfig::default_for(ModelType::Kan, 1, 14, 7).with_ets_base(true);
-        assert!(!none.ets_base());
-        let json = serde_json::to_string(&cfg.clone().with_ets_base(false)).unwrap();
-        assert!(!json.contains("ets_base"), "{json}");
+        // the seasonal mean is the weekday 0..6; a quarter of the way to ets
+        let want: Vec<f32> = ets
+            .iter()
+            .enumerate()
+            .map(|(d, e)| d as f32 + 0.25 * (e - d as f32))
+            .collect();
+        assert_eq!(out.to_vec2::<f32>()?, vec![want]);
+        // without a base there is nothing to blend, and old metadata reads as before
+        let none = ModelConfig::default_for(ModelType::Kan, 1, 14, 7).with_ets_blend(true);
+        assert!(!none.ets_blend());
+        let json = serde_json::to_string(&cfg.clone().with_ets_blend(false)).unwrap();
+        assert!(!json.contains("ets_blend"), "{json}");
         let kept = cfg.with_base_weeks(1);
-        assert!(kept.ets_base() && kept.base_weeks() == 1);
+        assert!(kept.ets_blend() && kept.base_weeks() == 1);
         Ok(())
     }
 

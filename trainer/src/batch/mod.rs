@@ -138,7 +138,7 @@ struct BatchKey<'a> {
     norm: shoptrain_shared::features::NormChoice,
     base_weeks: usize,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    ets_base: bool,
+    ets_blend: bool,
     known_future: &'a Option<Vec<String>>,
     quantiles: &'a [f64],
     #[serde(skip_serializing_if = "is_on")]
@@ -168,7 +168,7 @@ fn batch_id(data_sha256: &str, plan: &BatchPlan, opts: &TrainOptions) -> String 
         fill: opts.fill,
         norm: opts.norm,
         base_weeks: opts.base_weeks,
-        ets_base: opts.ets_base,
+        ets_blend: opts.ets_blend,
         known_future: &opts.known_future,
         quantiles: &opts.quantiles,
         floor: opts.floor,

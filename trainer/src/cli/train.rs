@@ -58,18 +58,15 @@ impl SelectionArgs {
 /// What a new model's output is added to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Base {
-    /// `seasonal`, and `ets` trained too: validation keeps the better
-    /// (QUALITY.md, experiment 33).
-    Auto,
+    /// The seasonal mean moved toward an ETS forecast fitted on the
+    /// history, by a weight per forecast day the model learns (QUALITY.md,
+    /// experiment 33): the network forecasts a correction to that.
+    Blend,
     /// Nothing: the network forecasts the days itself.
     Zero,
     /// The same weekday's mean sales over the last `--base-weeks` weeks:
     /// the network forecasts a correction to them.
     Seasonal,
-    /// An ETS forecast fitted on the history (ES-RNN's hybrid): the network
-    /// forecasts a correction to it; known-future changes are still
-    /// measured against the seasonal weeks.
-    Ets,
 }
 
 /// Window, horizon, batch and device: what `train`, `backtest` and `bench`
@@ -103,7 +100,7 @@ pub struct TrainingFlags {
     #[arg(long, value_enum, default_value = "instance")]
     pub norm: NormChoice,
     /// What a new model's output is added to (QUALITY.md, experiments 8 and 15).
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "blend")]
     pub base: Base,
     /// Weeks the seasonal base averages (1: same day last week); at most the
     /// weeks the window holds.
@@ -159,10 +156,7 @@ impl TrainingFlags {
             bail!(e);
         }
         let opts = TrainOptions {
-            config: TrainConfig {
-                ets_trial: self.base == Base::Auto,
-                ..self.config
-            },
+            config: self.config,
             batch_size: self.shape.batch_size,
             window: self.shape.window,
             horizon: self.shape.horizon,
@@ -171,9 +165,9 @@ impl TrainingFlags {
             norm: self.norm,
             base_weeks: match self.base {
                 Base::Zero => 0,
-                Base::Auto | Base::Seasonal | Base::Ets => self.base_weeks as usize,
+                Base::Blend | Base::Seasonal => self.base_weeks as usize,
             },
-            ets_base: self.base == Base::Ets,
+            ets_blend: self.base == Base::Blend,
             known_future: self
                 .known_future
                 .map(|c| c.into_iter().filter(|c| c != "none").collect()),

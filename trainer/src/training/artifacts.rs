@@ -1,6 +1,6 @@
 //! The metadata a run starts with and the final artifacts it ends with.
 
-use super::scoring::{baselines, classical, forecast_windows, quantile_score};
+use super::scoring::{baselines, classical, classical_pick, forecast_windows, quantile_score};
 use super::{Prepared, Start, TrainOptions, TrainReport};
 use crate::data::LoadedData;
 use crate::registry::{host_name, now, user_name, Registry};
@@ -139,10 +139,16 @@ pub fn validate(
     let (mut forecast, mut quantiles) = forecast_windows(&forecaster, &p.val)?;
     let mut floor = None;
     if with_floor {
-        let candidates: Vec<(Classical, Vec<f32>)> = classical(p, meta.horizon)
+        let mut candidates: Vec<(Classical, Vec<f32>)> = classical(p, meta.horizon)
             .iter()
             .filter_map(|(m, f)| f.as_ref().ok().map(|f| (*m, f.clone())))
             .collect();
+        // the method chosen over every origin, if it has forecasts here
+        if let Some(pick) = classical_pick(p, meta.window, meta.horizon) {
+            if candidates.iter().any(|(m, _)| *m == pick) {
+                candidates.retain(|(m, _)| *m == pick);
+            }
+        }
         let cost = |f: &[f32]| validation_metrics(p, meta.horizon, f).mase;
         if let Some((chosen, _)) = floor::choose(&forecast, &candidates, cost) {
             blend(&chosen, &candidates, &mut forecast, quantiles.as_mut());

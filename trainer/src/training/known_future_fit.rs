@@ -1,8 +1,9 @@
-//! The known-future layer's start, fitted by least squares, and the choice
-//! of columns it reads. Each known column's change (as a share of the base
-//! level, and as an amount) is regressed on what the seasonal base misses in
-//! the training windows, so a fresh model starts as "base plus known
-//! changes" (epoch 0). By default a column is read only if adding it to that
+//! The starts of the layers around the base, fitted on the training
+//! windows: the ETS blend's weights ([`fit_blend`]), then the known-future
+//! layer by least squares, and the choice of columns it reads. Each known
+//! column's change (as a share of the base level, and as an amount) is
+//! regressed on what the (blended) base misses in the training windows, so
+//! a fresh model starts as "base plus known changes" (epoch 0). By default a column is read only if adding it to that
 //! fit lowers the validation error: a column whose effect is not a steady
 //! share or amount (temperature on electricity demand, QUALITY.md) stays out.
 
@@ -17,15 +18,17 @@ const MIN_GAIN: f64 = 0.005;
 
 /// How a flat window row splits: the history, then `columns` changes and
 /// the base level per forecast day.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Layout {
     pub window: usize,
     pub features: usize,
     pub horizon: usize,
     pub weeks: usize,
     pub columns: usize,
-    /// The row ends with the ETS base, which the changes are fitted against.
-    pub ets_base: bool,
+    /// The row ends with the ETS forecast the base blends in.
+    pub ets: bool,
+    /// The blend's weight per forecast day (empty: the seasonal mean alone).
+    pub blend: Vec<f64>,
 }
 
 impl Layout {
@@ -36,20 +39,38 @@ impl Layout {
             horizon: cfg.horizon(),
             weeks: cfg.base_weeks(),
             columns: cfg.known_future_columns(),
-            ets_base: cfg.ets_base(),
+            ets: cfg.ets_blend(),
+            blend: Vec::new(),
         }
     }
 
     fn width(&self) -> usize {
-        self.ets_offset() + if self.ets_base { self.horizon } else { 0 }
+        self.ets_offset() + if self.ets { self.horizon } else { 0 }
     }
 
+    /// After the history and the known-future block (none without columns).
     fn ets_offset(&self) -> usize {
-        self.window * self.features + self.horizon * (self.columns + 1)
+        let block = if self.columns > 0 { self.columns + 1 } else { 0 };
+        self.window * self.features + self.horizon * block
     }
 
-    /// Every (window, day): the base, the target and the regressors of the
-    /// columns `cols` (shares first, then amounts).
+    /// The seasonal mean and the ETS forecast (the mean again without one)
+    /// of forecast day `h` of row `x`.
+    fn bases(&self, x: &[f32], h: usize) -> (f64, f64) {
+        let seasonal = (1..=self.weeks)
+            .map(|k| x[base_day(self.window, h, k) * self.features] as f64)
+            .sum::<f64>()
+            / self.weeks as f64;
+        let ets = if self.ets {
+            x[self.ets_offset() + h] as f64
+        } else {
+            seasonal
+        };
+        (seasonal, ets)
+    }
+
+    /// Every (window, day): the base (blended as `blend` says), the target
+    /// and the regressors of the columns `cols` (shares first, then amounts).
     fn rows<'a>(
         &'a self,
         w: &'a Windows,
@@ -58,14 +79,8 @@ impl Layout {
         (0..w.count).flat_map(move |i| {
             let x = &w.x[i * self.width()..(i + 1) * self.width()];
             (0..self.horizon).map(move |h| {
-                let base = if self.ets_base {
-                    x[self.ets_offset() + h] as f64
-                } else {
-                    (1..=self.weeks)
-                        .map(|k| x[base_day(self.window, h, k) * self.features] as f64)
-                        .sum::<f64>()
-                        / self.weeks as f64
-                };
+                let (seasonal, ets) = self.bases(x, h);
+                let base = seasonal + self.blend.get(h).map_or(0.0, |w| w * (ets - seasonal));
                 let block =
                     &x[self.window * self.features + h * (self.columns + 1)..][..self.columns + 1];
                 let level = block[self.columns] as f64;
@@ -78,6 +93,35 @@ impl Layout {
             })
         })
     }
+}
+
+/// Blend weights a fit may choose, seasonal mean first.
+const BLEND_STEPS: usize = 10;
+
+/// Per forecast day, the ETS blend's weight (0, 0.1, …, 1) with the least
+/// absolute error on the training windows (what training minimises):
+/// the blend's start, chosen over every training origin rather than over
+/// validation's few. Ties go to the smaller weight, the seasonal mean.
+pub fn fit_blend(layout: &Layout, train: &Windows) -> Vec<f64> {
+    let mut errors = vec![[0.0f64; BLEND_STEPS + 1]; layout.horizon];
+    for i in 0..train.count {
+        let x = &train.x[i * layout.width()..(i + 1) * layout.width()];
+        for (h, row) in errors.iter_mut().enumerate() {
+            let (seasonal, ets) = layout.bases(x, h);
+            let y = train.y[i * layout.horizon + h] as f64;
+            for (k, e) in row.iter_mut().enumerate() {
+                let w = k as f64 / BLEND_STEPS as f64;
+                *e += (y - seasonal - w * (ets - seasonal)).abs();
+            }
+        }
+    }
+    errors
+        .iter()
+        .map(|row| {
+            let best = (0..=BLEND_STEPS).fold(0, |b, k| if row[k] < row[b] - 1e-9 { k } else { b });
+            best as f64 / BLEND_STEPS as f64
+        })
+        .collect()
 }
 
 /// Least-squares `(share, amount)` weights of columns `cols` on the
@@ -151,6 +195,41 @@ pub fn select_columns(layout: &Layout, train: &Windows, val: &Windows) -> Vec<us
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_blend_starts_where_the_training_targets_are_between_mean_and_ets() {
+        // 14-day windows of one feature, no known columns, then 7 ETS days
+        let layout = Layout {
+            window: 14,
+            features: 1,
+            horizon: 7,
+            weeks: 2,
+            columns: 0,
+            ets: true,
+            blend: Vec::new(),
+        };
+        let mut rng = 7u64;
+        let mut noise = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let mut w = Windows::default();
+        for _ in 0..60 {
+            let history: Vec<f32> = (0..14).map(|_| noise()).collect();
+            let ets: Vec<f32> = (0..7).map(|_| 2.0 * noise()).collect();
+            for h in 0..7 {
+                let seasonal = (history[7 + h] + history[h]) / 2.0;
+                // days 0-2 follow ETS, days 3-5 the seasonal mean, day 6 ETS 70% of the way
+                let share = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.7][h];
+                w.y.push(seasonal + share * (ets[h] - seasonal));
+            }
+            w.x.extend(history.iter().chain(&ets));
+            w.count += 1;
+        }
+        assert_eq!(fit_blend(&layout, &w), vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.7]);
+    }
+
     /// Windows of a 14-day, 1-feature history and two known columns: the
     /// target is the two-week base plus 0.5 x column 0's change as a share
     /// of the level, plus noise; column 1 is unrelated noise.
@@ -161,7 +240,8 @@ mod tests {
             horizon: 7,
             weeks: 2,
             columns: 2,
-            ets_base: false,
+            ets: false,
+            blend: Vec::new(),
         };
         let mut state = seed;
         let mut next = move || {

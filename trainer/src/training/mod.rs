@@ -54,9 +54,9 @@ pub struct TrainOptions {
     pub norm: NormChoice,
     /// Weeks of the seasonal base new models correct (0: no base).
     pub base_weeks: usize,
-    /// New models correct the ETS forecast instead of the seasonal mean
-    /// (`--base ets`, needs `base_weeks` > 0; `shoptrain_shared::hybrid`).
-    pub ets_base: bool,
+    /// New models blend an ETS forecast into their seasonal base
+    /// (`--base blend`, needs `base_weeks` > 0; `shoptrain_shared::hybrid`).
+    pub ets_blend: bool,
     /// Data columns known for the forecast days; `None`: every data column
     /// among the features.
     pub known_future: Option<Vec<String>>,
@@ -77,7 +77,7 @@ impl TrainOptions {
     pub fn reading_like(self, meta: &ModelMetadata) -> TrainOptions {
         TrainOptions {
             base_weeks: meta.architecture.base_weeks(),
-            ets_base: meta.architecture.ets_base(),
+            ets_blend: meta.architecture.ets_blend(),
             known_future: Some(
                 meta.known_future
                     .as_ref()
@@ -98,8 +98,6 @@ impl TrainOptions {
         TrainOptions {
             config: meta.training.config.clone(),
             batch_size: Some(meta.training.batch_size),
-            // a run that chose its base chooses again
-            ets_base: meta.architecture.ets_base() && !meta.training.config.ets_trial,
             window: meta.window,
             horizon: meta.horizon,
             norm: meta.normalization.choice(),
@@ -120,7 +118,7 @@ impl Default for TrainOptions {
             fill: Fill::Zero,
             norm: NormChoice::Instance,
             base_weeks: 4,
-            ets_base: false,
+            ets_blend: true,
             known_future: None,
             quantiles: DEFAULT_QUANTILES.to_vec(),
             floor: true,
@@ -232,7 +230,7 @@ pub fn begin_new(
             opts.horizon,
         )
         .with_base_weeks(opts.base_weeks)
-        .with_ets_base(opts.ets_base)
+        .with_ets_blend(opts.ets_blend)
         .with_known_future(
             prepared
                 .known_future

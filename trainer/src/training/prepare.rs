@@ -49,17 +49,15 @@ pub struct Prepared {
     /// it has none), computed once for every model type: the floor's
     /// candidates and the ETS baseline.
     pub classical: OnceLock<Vec<ClassicalForecasts>>,
+    /// The floor's classical method, chosen over every origin
+    /// (`scoring::classical_pick`).
+    pub classical_pick: OnceLock<Option<Classical>>,
     /// Its siblings' windows are among the training windows (and their
     /// digests among `series_sha256`).
     pub with_siblings: bool,
     /// The same model's windows with its siblings' pooled in (`Pool::Auto`
     /// on a short series): the run trains both and keeps the better.
     pub pooled: Option<Box<Prepared>>,
-    /// The windows end with the ETS base (`shoptrain_shared::hybrid`).
-    pub ets_base: bool,
-    /// The same windows with the ETS base (`TrainConfig::ets_trial`): the
-    /// run trains both and keeps the better.
-    pub hybrid: Option<Box<Prepared>>,
 }
 
 /// A one-series model with fewer own training windows than this (about a
@@ -106,11 +104,10 @@ pub fn prepare(
         baselines: OnceLock::new(),
         spread_floor: None,
         classical: OnceLock::new(),
+        classical_pick: OnceLock::new(),
         own_train: 0,
         pooled: None,
         with_siblings: false,
-        ets_base: opts.ets_base && opts.base_weeks.min(opts.window / WEEK) > 0,
-        hybrid: None,
         series_sha256: series
             .iter()
             .map(|s| (s.label.clone(), series_digest(s)))
@@ -156,8 +153,11 @@ pub fn prepare(
                 horizon,
                 weeks,
                 columns: columns.len(),
-                ets_base: opts.ets_base && weeks > 0,
+                ets: opts.ets_blend && weeks > 0,
+                blend: Vec::new(),
             };
+            // chosen against the seasonal mean: ETS cannot see the plan, and
+            // where a plan drives sales it carries the plan's past into its level
             let mut chosen = select_columns(&layout, &train, &val);
             chosen.sort_unstable();
             if chosen.len() == columns.len() {
@@ -191,34 +191,22 @@ pub fn prepare(
     }
     let short = own_train < SHORT_SERIES;
     let auto = opts.config.pool == Pool::Auto && one_series && short;
-    // the trials read the same known-future columns as the own model
-    let trial = |pool: Pool, ets_base: bool| -> Result<Option<Box<Prepared>>> {
-        let columns = out.known_future.as_ref().map(|k| k.columns.clone());
-        let opts = TrainOptions {
+    if auto && !related_scopes(&data.dataset, scope).is_empty() {
+        // the same inputs as the own model, so both have one architecture
+        let columns = out
+            .known_future
+            .as_ref()
+            .map_or_else(Vec::new, |k| k.columns.clone());
+        let pooled_opts = TrainOptions {
             config: TrainConfig {
-                pool,
-                ets_trial: false,
+                pool: Pool::Always,
                 ..opts.config.clone()
             },
-            known_future: Some(columns.unwrap_or_default()),
-            ets_base,
+            known_future: Some(columns),
             ..opts.clone()
         };
-        Ok(Some(Box::new(prepare(data, scope, features, &opts)?)))
-    };
-    let pooled = if auto && !related_scopes(&data.dataset, scope).is_empty() {
-        trial(Pool::Always, false)?
-    } else {
-        None
-    };
-    let hybrid = if opts.config.ets_trial && !out.ets_base && opts.base_weeks.min(window / WEEK) > 0 {
-        // alone or pooled as the own model is (`--pool always`)
-        let pool = if opts.config.pool == Pool::Always { Pool::Always } else { Pool::Never };
-        trial(pool, true)?
-    } else {
-        None
-    };
-    (out.pooled, out.hybrid) = (pooled, hybrid);
+        out.pooled = Some(Box::new(prepare(data, scope, features, &pooled_opts)?));
+    }
     Ok(out)
 }
 

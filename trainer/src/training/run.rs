@@ -10,7 +10,7 @@ mod trials;
 
 use super::artifacts::finish;
 use super::checkpoint::RunState;
-use super::known_future_fit::{fit, Layout};
+use super::known_future_fit::{fit, fit_blend, Layout};
 use super::{Prepared, TrainOptions, TrainReport};
 use crate::registry::Registry;
 use crate::seeded_vars::{named_vars, seeded_var_builder};
@@ -20,7 +20,9 @@ use candle_nn::VarMap;
 use epochs::{Trained, Trial};
 use shoptrain_shared::metadata::ModelMetadata;
 use shoptrain_shared::models::quantiles::SCALE;
-use shoptrain_shared::models::{Model, ModelConfig, KNOWN_FUTURE_LAYER, QUANTILE_LAYER};
+use shoptrain_shared::models::{
+    Model, ModelConfig, ETS_BLEND_LAYER, KNOWN_FUTURE_LAYER, QUANTILE_LAYER,
+};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -115,9 +117,22 @@ fn snapshot(vars: &[(String, Var)], device: &Device) -> Result<Vec<(String, Tens
 }
 
 impl<'a> Run<'a> {
-    /// Starts the known-future layer at its least-squares fit.
-    fn start_known_future(&self, vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
-        let layout = Layout::of(cfg);
+    /// Starts the ETS blend at its best weights on the training windows,
+    /// then the known-future layer at its least-squares fit around it.
+    fn start_base_layers(&self, vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
+        let set = |name: String, w: Vec<f32>, shape: &[usize]| -> Result<()> {
+            let (_, var) = vars
+                .iter()
+                .find(|(n, _)| *n == name)
+                .with_context(|| format!("the model has no {name}"))?;
+            Ok(var.set(&Tensor::from_vec(w, shape, var.device())?)?)
+        };
+        let mut layout = Layout::of(cfg);
+        if layout.ets {
+            layout.blend = fit_blend(&layout, &self.prepared.train);
+            let w = layout.blend.iter().map(|w| *w as f32).collect();
+            set(format!("{ETS_BLEND_LAYER}.weight"), w, &[cfg.horizon()])?;
+        }
         let all: Vec<usize> = (0..layout.columns).collect();
         if all.is_empty() {
             return Ok(());
@@ -126,13 +141,8 @@ impl<'a> Run<'a> {
             return Ok(());
         };
         for (part, w) in [("relative", relative), ("absolute", absolute)] {
-            let name = format!("{KNOWN_FUTURE_LAYER}.{part}.weight");
-            let (_, var) = vars
-                .iter()
-                .find(|(n, _)| *n == name)
-                .with_context(|| format!("the model has no {name}"))?;
             let k = w.len();
-            var.set(&Tensor::from_vec(w, (1, k), var.device())?)?;
+            set(format!("{KNOWN_FUTURE_LAYER}.{part}.weight"), w, &[1, k])?;
         }
         Ok(())
     }
@@ -151,7 +161,7 @@ impl<'a> Run<'a> {
     /// known-future layer at its least-squares fit.
     fn set_to_the_base(&self, vars: &[(String, Var)], cfg: &ModelConfig) -> Result<()> {
         zero_output_layer(vars, cfg)?;
-        self.start_known_future(vars, cfg)
+        self.start_base_layers(vars, cfg)
     }
 
     fn device_data(&self, meta: &ModelMetadata) -> Result<DeviceData> {
@@ -178,9 +188,6 @@ impl<'a> Run<'a> {
         let own = self.finalist(meta, &vars, &data, trained)?;
         let mut kept = own;
         if fresh {
-            if let Some(hybrid) = &self.prepared.hybrid {
-                kept = self.choose_trial(meta, hybrid, Trial::EtsBase, kept)?;
-            }
             if let Some(pooled) = &self.prepared.pooled {
                 kept = self.choose_trial(meta, pooled, Trial::Pooled, kept)?;
             }

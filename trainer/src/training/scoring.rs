@@ -7,9 +7,12 @@ use crate::compute;
 use anyhow::Result;
 use rayon::prelude::*;
 use shoptrain_shared::features::Windows;
-use shoptrain_shared::floor::Classical;
+use shoptrain_shared::floor::{ets_fit, finite, Classical};
+use shoptrain_shared::models::WEEK;
 use shoptrain_shared::forecast::Forecaster;
-use shoptrain_shared::metrics::{moving_average, Metrics, QuantileMetrics, Quantiles};
+use shoptrain_shared::metrics::{
+    moving_average, seasonal_naive_scale, Metrics, QuantileMetrics, Quantiles,
+};
 
 /// Windows per forward when validating and scoring: bounds inference memory
 /// (`shoptrain bench` measures it with the same size).
@@ -91,6 +94,46 @@ fn classical_on_windows(
         out.extend(part?);
     }
     Ok(out)
+}
+
+/// The classical method the floor stands on: the one with the lower mean
+/// MASE over every origin of the model's own series up to its last
+/// validation window — training's origins too, hundreds where validation
+/// has tens (QUALITY.md, experiment 33) — or `None` where one has no
+/// forecast (then validation chooses among all). ETS runs with parameters
+/// fitted on the days before the first validation window, as there.
+pub fn classical_pick(p: &Prepared, window: usize, horizon: usize) -> Option<Classical> {
+    *p.classical_pick.get_or_init(|| {
+        // (series, first and last validation origin)
+        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+        for &(s, o) in &p.val_origins {
+            match spans.last_mut() {
+                Some((k, _, last)) if *k == s => *last = o,
+                _ => spans.push((s, o, o)),
+            }
+        }
+        let mut cost = [0.0f64; 2];
+        for (s, first, last) in spans {
+            let sales = &p.sales[s];
+            let origins: Vec<usize> = (window.max(2 * WEEK)..=last).collect();
+            let y: Vec<f64> = sales.iter().map(|v| *v as f64).collect();
+            let ets = ets_fit(&sales[..first]).ok()?.forecasts_at(&y, &origins, horizon);
+            for (&o, ets) in origins.iter().zip(ets) {
+                let scale = seasonal_naive_scale(&sales[..o], WEEK);
+                let actual = &sales[o..(o + horizon).min(sales.len())];
+                let naive = Classical::SeasonalNaive.forecast(&sales[..o], horizon).ok()?;
+                for (c, f) in cost.iter_mut().zip([finite(ets).ok()?, naive]) {
+                    let err: f64 = actual.iter().zip(&f).map(|(a, f)| (a - f).abs() as f64).sum();
+                    *c += err / (actual.len().max(1) as f64 * scale);
+                }
+            }
+        }
+        Some(if cost[0] <= cost[1] {
+            Classical::Ets
+        } else {
+            Classical::SeasonalNaive
+        })
+    })
 }
 
 /// Forecasts of a forecaster for normalised windows, in sales units: the

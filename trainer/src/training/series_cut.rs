@@ -14,9 +14,9 @@ pub struct SeriesCut {
 }
 
 impl SeriesCut {
-    /// The ETS base of every window (`--base ets`), fitted on the days
+    /// The ETS forecast of every window (`--base blend`), fitted on the days
     /// before the first validation window's forecast (as the floor's ETS).
-    fn ets_bases(&self, window: usize, horizon: usize) -> Vec<Vec<f32>> {
+    fn ets_forecasts(&self, window: usize, horizon: usize) -> Vec<Vec<f32>> {
         let sales: Vec<f32> = self.rows.iter().map(|r| r[0]).collect();
         let origins: Vec<usize> = (0..self.split.train + self.split.val)
             .map(|start| start + window)
@@ -37,15 +37,15 @@ pub fn cut_windows(
     let shape = (opts.window, opts.horizon);
     let (mut train, mut val) = (Windows::default(), Windows::default());
     for c in cut {
-        let bases = opts.ets_base.then(|| c.ets_bases(opts.window, opts.horizon));
+        let ets = opts.ets_blend.then(|| c.ets_forecasts(opts.window, opts.horizon));
         let (rows, norm, split) = (&c.rows, &c.norm, c.split);
-        let bases = bases.as_deref();
-        train.extend(make_windows(rows, norm, known, bases, shape, 0, split.train));
+        let ets = ets.as_deref();
+        train.extend(make_windows(rows, norm, known, ets, shape, 0, split.train));
         val.extend(make_windows(
             rows,
             norm,
             known,
-            bases,
+            ets,
             shape,
             split.train,
             split.val,

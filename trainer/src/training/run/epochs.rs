@@ -24,8 +24,6 @@ use std::time::Instant;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Trial {
     No,
-    /// Correcting the ETS forecast (`--base auto`).
-    EtsBase,
     /// Pooled with its siblings (`--pool auto`).
     Pooled,
 }
@@ -34,7 +32,6 @@ impl Trial {
     pub(super) fn name(self) -> &'static str {
         match self {
             Trial::No => "own",
-            Trial::EtsBase => "ETS-base",
             Trial::Pooled => "pooled",
         }
     }
@@ -155,7 +152,7 @@ impl Run<'_> {
         state.best_epoch = Some(0);
         match trial {
             Trial::No => self.save_best(meta, vars, 0, Some(val_loss), best),
-            Trial::EtsBase | Trial::Pooled => {
+            Trial::Pooled => {
                 *best = Some(snapshot(vars, &Device::Cpu)?);
                 Ok(())
             }

@@ -36,7 +36,6 @@ impl<'a> Run<'a> {
             ..*self
         };
         let mut trial_meta = meta.clone();
-        trial_meta.architecture = meta.architecture.clone().with_ets_base(windows.ets_base);
         trial_meta.known_future = windows.known_future.clone();
         trial_meta.training.pooled = windows.with_siblings;
         trial_meta.training.train_windows = windows.train.count;
