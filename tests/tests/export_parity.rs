@@ -62,8 +62,21 @@ fn exported_models_forecast_their_samples_identically() {
     shoptrain(
         &models,
         &[
-            "train", "--data", &d, "--product", "P001", "--store", "S002", "--model", "mlstm",
-            "--epochs", "1", "--window", "21", "--base", "seasonal",
+            "train",
+            "--data",
+            &d,
+            "--product",
+            "P001",
+            "--store",
+            "S002",
+            "--model",
+            "mlstm",
+            "--epochs",
+            "1",
+            "--window",
+            "21",
+            "--base",
+            "seasonal",
         ],
     )
     .unwrap();

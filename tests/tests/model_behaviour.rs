@@ -34,6 +34,7 @@ fn kan_spline_branch_is_live_on_training_windows() {
         let opts = TrainOptions {
             norm,
             known_future: Some(Vec::new()),
+            ets_blend: false,
             ..options()
         };
         let p = prepare(

@@ -131,6 +131,7 @@ fn bench_here(args: &BenchOptions) -> Result<BenchReport> {
         device: args.device,
         // the networks alone, as `torch_ref.py` has them
         known_future: Some(Vec::new()),
+        ets_blend: false,
         ..TrainOptions::default()
     };
     let features = feature_names(&data.dataset.columns[1..]);

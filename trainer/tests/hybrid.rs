@@ -82,7 +82,13 @@ fn on_a_trending_series_the_blend_leans_on_ets_and_predict_follows_the_trend() {
     // predict fits ETS on the history it is given and forecasts the rising level
     let (seasonal, meta) = train(&dir, &data, "seasonal");
     assert_eq!(meta["architecture"].get("ets_blend"), None);
-    let (with_ets, without) = (error(&p50(&dir, &blend, &data)), error(&p50(&dir, &seasonal, &data)));
+    let (with_ets, without) = (
+        error(&p50(&dir, &blend, &data)),
+        error(&p50(&dir, &seasonal, &data)),
+    );
     assert!(with_ets < 0.02, "blend off by {with_ets}");
-    assert!(with_ets < without / 2.0, "blend {with_ets} vs seasonal mean {without}");
+    assert!(
+        with_ets < without / 2.0,
+        "blend {with_ets} vs seasonal mean {without}"
+    );
 }

@@ -211,7 +211,11 @@ fn forecasts_at_every_origin_equal_a_refilter_to_it() {
     let origins = [150, 151, 170, 193, 200];
     let at = model.forecasts_at(&y, &origins, 7);
     for (o, f) in origins.iter().zip(&at) {
-        assert_eq!(f, &model.refilter(&y[..*o]).unwrap().forecast(7), "origin {o}");
+        assert_eq!(
+            f,
+            &model.refilter(&y[..*o]).unwrap().forecast(7),
+            "origin {o}"
+        );
     }
 }
 

@@ -1,7 +1,8 @@
 //! The three forecasters (see ARCHITECTURE.md, Models), one file each, and the config enum the
 //! metadata file carries. A [`Model`] reads each window as one flat row
 //! (`ModelConfig::input_width`): the `[window, features]` history, then the
-//! `[horizon, columns + 1]` known-future block when it has one; it outputs
+//! `[horizon, columns + 1]` known-future block when it has one, then the
+//! `[horizon]` ETS forecast when its base blends one in; it outputs
 //! `[batch, horizon]` in normalised sales, and with a quantile layer also
 //! `[batch, levels, horizon]` quantiles around it.
 
@@ -481,7 +482,10 @@ mod tests {
         assert!(cfg.ets_blend());
         assert_eq!(cfg.input_width(), 14 + 7);
         let varmap = VarMap::new();
-        let model = Model::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+        let model = Model::new(
+            &cfg,
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+        )?;
         // an output layer at zero: the model forecasts its base; the blend a quarter of the way
         for (name, var) in varmap.data().lock().unwrap().iter() {
             if name.starts_with(&cfg.output_layer()) {

@@ -137,7 +137,8 @@ struct BatchKey<'a> {
     fill: shoptrain_shared::features::Fill,
     norm: shoptrain_shared::features::NormChoice,
     base_weeks: usize,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// Always in the key: models train differently since it came (and the
+    /// floor's method with it, QUALITY.md experiment 33).
     ets_blend: bool,
     known_future: &'a Option<Vec<String>>,
     quantiles: &'a [f64],
@@ -199,8 +200,9 @@ mod tests {
         let opts = TrainOptions::default();
         let id = batch_id("ab12", &plan(), &opts);
         // pinned: a change here means every journal's --resume-batch starts over
-        // (moved when --pool auto became the default: it trains differently)
-        assert_eq!(id, "222a4adc9164");
+        // (moved when --pool auto became the default, and again with the ETS
+        // blend: each time every batch trains differently)
+        assert_eq!(id, "00e1a42e4589");
         // how it runs does not count, what it trains does
         let shown = TrainOptions {
             progress: crate::training::ProgressSink::silent(),
@@ -213,6 +215,11 @@ mod tests {
             ..opts.clone()
         };
         assert_ne!(batch_id("ab12", &plan(), &no_floor), id);
+        let seasonal = TrainOptions {
+            ets_blend: false,
+            ..opts.clone()
+        };
+        assert_ne!(batch_id("ab12", &plan(), &seasonal), id);
         let mut alone = opts.clone();
         alone.config.pool = shoptrain_shared::metadata::Pool::Never;
         assert_ne!(batch_id("ab12", &plan(), &alone), id);

@@ -50,7 +50,11 @@ impl Layout {
 
     /// After the history and the known-future block (none without columns).
     fn ets_offset(&self) -> usize {
-        let block = if self.columns > 0 { self.columns + 1 } else { 0 };
+        let block = if self.columns > 0 {
+            self.columns + 1
+        } else {
+            0
+        };
         self.window * self.features + self.horizon * block
     }
 
@@ -227,7 +231,10 @@ mod tests {
             w.x.extend(history.iter().chain(&ets));
             w.count += 1;
         }
-        assert_eq!(fit_blend(&layout, &w), vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.7]);
+        assert_eq!(
+            fit_blend(&layout, &w),
+            vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.7]
+        );
     }
 
     /// Windows of a 14-day, 1-feature history and two known columns: the

@@ -8,10 +8,10 @@ mod checkpoint;
 mod known_future_fit;
 mod objective;
 mod prepare;
-mod series_cut;
 pub mod progress;
 mod run;
 mod scoring;
+mod series_cut;
 mod successor;
 
 pub use checkpoint::RunState;

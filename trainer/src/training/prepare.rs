@@ -1,13 +1,12 @@
 //! Data → training and validation windows of every selected series.
 
 use super::known_future_fit::{select_columns, Layout};
+use super::series_cut::{cut_windows, SeriesCut};
 use super::TrainOptions;
 use crate::data::LoadedData;
 use anyhow::{bail, Result};
-use super::series_cut::{cut_windows, SeriesCut};
 use shoptrain_shared::features::{
-    feature_rows, KnownFuture, NormChoice, Normalization, Split, Windows, CALENDAR_FEATURES,
-    TARGET,
+    feature_rows, KnownFuture, NormChoice, Normalization, Split, Windows, CALENDAR_FEATURES, TARGET,
 };
 use shoptrain_shared::floor::Classical;
 use shoptrain_shared::metadata::{Pool, TrainConfig};

@@ -8,11 +8,11 @@ use anyhow::Result;
 use rayon::prelude::*;
 use shoptrain_shared::features::Windows;
 use shoptrain_shared::floor::{ets_fit, finite, Classical};
-use shoptrain_shared::models::WEEK;
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::metrics::{
     moving_average, seasonal_naive_scale, Metrics, QuantileMetrics, Quantiles,
 };
+use shoptrain_shared::models::WEEK;
 
 /// Windows per forward when validating and scoring: bounds inference memory
 /// (`shoptrain bench` measures it with the same size).
@@ -117,13 +117,21 @@ pub fn classical_pick(p: &Prepared, window: usize, horizon: usize) -> Option<Cla
             let sales = &p.sales[s];
             let origins: Vec<usize> = (window.max(2 * WEEK)..=last).collect();
             let y: Vec<f64> = sales.iter().map(|v| *v as f64).collect();
-            let ets = ets_fit(&sales[..first]).ok()?.forecasts_at(&y, &origins, horizon);
+            let ets = ets_fit(&sales[..first])
+                .ok()?
+                .forecasts_at(&y, &origins, horizon);
             for (&o, ets) in origins.iter().zip(ets) {
                 let scale = seasonal_naive_scale(&sales[..o], WEEK);
                 let actual = &sales[o..(o + horizon).min(sales.len())];
-                let naive = Classical::SeasonalNaive.forecast(&sales[..o], horizon).ok()?;
+                let naive = Classical::SeasonalNaive
+                    .forecast(&sales[..o], horizon)
+                    .ok()?;
                 for (c, f) in cost.iter_mut().zip([finite(ets).ok()?, naive]) {
-                    let err: f64 = actual.iter().zip(&f).map(|(a, f)| (a - f).abs() as f64).sum();
+                    let err: f64 = actual
+                        .iter()
+                        .zip(&f)
+                        .map(|(a, f)| (a - f).abs() as f64)
+                        .sum();
                     *c += err / (actual.len().max(1) as f64 * scale);
                 }
             }

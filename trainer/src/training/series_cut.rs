@@ -37,7 +37,9 @@ pub fn cut_windows(
     let shape = (opts.window, opts.horizon);
     let (mut train, mut val) = (Windows::default(), Windows::default());
     for c in cut {
-        let ets = opts.ets_blend.then(|| c.ets_forecasts(opts.window, opts.horizon));
+        let ets = opts
+            .ets_blend
+            .then(|| c.ets_forecasts(opts.window, opts.horizon));
         let (rows, norm, split) = (&c.rows, &c.norm, c.split);
         let ets = ets.as_deref();
         train.extend(make_windows(rows, norm, known, ets, shape, 0, split.train));
@@ -53,4 +55,3 @@ pub fn cut_windows(
     }
     Ok((train, val))
 }
-
