@@ -25,15 +25,20 @@ fn truth(day: usize) -> f64 {
     (50.0 + day as f64 * 0.5) * [1.0, 1.1, 1.2, 1.0, 1.4, 1.8, 0.6][day % 7]
 }
 
-/// Trains kan with `base` for one epoch, the network alone (no floor);
-/// returns its prefix and metadata.
-fn train(dir: &Dir, data: &std::path::Path, base: &str) -> (String, serde_json::Value) {
+/// Trains kan with `base` and `window` for one epoch, the network alone
+/// (no floor); returns its prefix and metadata.
+fn train(
+    dir: &Dir,
+    data: &std::path::Path,
+    base: &str,
+    window: &str,
+) -> (String, serde_json::Value) {
     let out = dir
         .cmd()
         .args(["--json", "train", "--data"])
         .arg(data)
         .args(["--product", "P001", "--model", "kan", "--epochs", "1"])
-        .args(["--window", "28", "--floor", "none", "--base", base])
+        .args(["--window", window, "--floor", "none", "--base", base])
         .ok();
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let prefix = v[0]["prefix"].as_str().unwrap().to_string();
@@ -66,7 +71,7 @@ fn error(forecast: &[f64]) -> f64 {
 fn on_a_trending_series_the_blend_leans_on_ets_and_predict_follows_the_trend() {
     let dir = crate::dir();
     let data = trending(&dir);
-    let (blend, meta) = train(&dir, &data, "blend");
+    let (blend, meta) = train(&dir, &data, "blend", "28");
     assert_eq!(meta["architecture"]["ets_blend"], true);
     // the blend's weights, started on the training windows: mostly ETS
     let weights = std::fs::read(dir.models().join(format!("{blend}_model.safetensors"))).unwrap();
@@ -80,7 +85,7 @@ fn on_a_trending_series_the_blend_leans_on_ets_and_predict_follows_the_trend() {
         .collect();
     assert!(w.iter().all(|v| *v > 0.5 && *v <= 1.05), "{w:?}");
     // predict fits ETS on the history it is given and forecasts the rising level
-    let (seasonal, meta) = train(&dir, &data, "seasonal");
+    let (seasonal, meta) = train(&dir, &data, "seasonal", "28");
     assert_eq!(meta["architecture"].get("ets_blend"), None);
     let (with_ets, without) = (
         error(&p50(&dir, &blend, &data)),
@@ -91,4 +96,20 @@ fn on_a_trending_series_the_blend_leans_on_ets_and_predict_follows_the_trend() {
         with_ets < without / 2.0,
         "blend {with_ets} vs seasonal mean {without}"
     );
+}
+
+#[test]
+fn a_window_shorter_than_a_week_trains_without_a_base_to_blend() {
+    let dir = crate::dir();
+    let data = dir.small_data(60);
+    let (prefix, meta) = train(&dir, &data, "blend", "5");
+    assert_eq!(
+        meta["architecture"].get("ets_blend"),
+        None,
+        "{}",
+        meta["architecture"]
+    );
+    assert_eq!(meta["architecture"].get("last_week_base"), None);
+    let forecast = p50(&dir, &prefix, &data);
+    assert_eq!(forecast.len(), 7);
 }

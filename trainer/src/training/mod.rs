@@ -32,7 +32,7 @@ use run::{Run, StartState};
 use shoptrain_shared::features::{Fill, NormChoice};
 use shoptrain_shared::metadata::{ModelMetadata, Status, TrainConfig};
 use shoptrain_shared::metrics::{Metrics, QuantileMetrics};
-use shoptrain_shared::models::ModelConfig;
+use shoptrain_shared::models::{ModelConfig, WEEK};
 use shoptrain_shared::naming::{ModelName, ModelType, VersionedName};
 use std::collections::{BTreeMap, HashMap};
 
@@ -72,6 +72,12 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
+    /// Whether new models' rows carry the ETS forecast their base blends in:
+    /// asked for, and a base to blend (a window of at least a week).
+    pub fn blends_ets(&self) -> bool {
+        self.ets_blend && self.base_weeks.min(self.window / WEEK) > 0
+    }
+
     /// These options with the inputs `meta`'s model reads (its base weeks
     /// and known-future columns), for runs that continue from its weights.
     pub fn reading_like(self, meta: &ModelMetadata) -> TrainOptions {

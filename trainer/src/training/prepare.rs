@@ -152,7 +152,7 @@ pub fn prepare(
                 horizon,
                 weeks,
                 columns: columns.len(),
-                ets: opts.ets_blend && weeks > 0,
+                ets: opts.blends_ets(),
                 blend: Vec::new(),
             };
             // chosen against the seasonal mean: ETS cannot see the plan, and
@@ -379,7 +379,7 @@ fn known_future_columns(
         None => Ok((Vec::new(), false)),
         Some(asked) => {
             if !asked.is_empty() && !has_base {
-                bail!("--known-future needs a seasonal base (--base seasonal and a --window of at least 7 days)");
+                bail!("--known-future needs a base (--base blend or seasonal, and a --window of at least 7 days)");
             }
             let data = data_columns();
             if let Some(bad) = asked.iter().find(|c| !data.contains(c)) {

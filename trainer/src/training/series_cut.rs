@@ -38,7 +38,7 @@ pub fn cut_windows(
     let (mut train, mut val) = (Windows::default(), Windows::default());
     for c in cut {
         let ets = opts
-            .ets_blend
+            .blends_ets()
             .then(|| c.ets_forecasts(opts.window, opts.horizon));
         let (rows, norm, split) = (&c.rows, &c.norm, c.split);
         let ets = ets.as_deref();

@@ -1,10 +1,9 @@
 //! The trials of a fresh run: after the run's own loop, the same model
-//! trained fresh on other windows — correcting the ETS forecast instead of
-//! the seasonal mean (`--base auto`, QUALITY.md experiment 33), and for a
-//! short series also pooled with its siblings (`--pool auto`, experiment
-//! 30). Each is calibrated, and the one whose validation forecast (with its
-//! floor) scores the lowest MASE is kept. All validate on the same own
-//! windows.
+//! trained fresh on other windows — for a short series, pooled with its
+//! siblings (`--pool auto`, QUALITY.md experiment 30). Each is calibrated,
+//! and the one whose validation forecast (with its floor) scores the lowest
+//! MASE is kept; all validate on the same own windows. (Experiment 33b's
+//! trial of an ETS base went the same way and was not kept.)
 
 use super::{Finalist, Run, StartState, Trial};
 use crate::training::artifacts::{validate, validation_metrics};
