@@ -114,7 +114,7 @@ fn by_default_only_flag_columns_may_be_read_and_asked_columns_are_checked() {
         .args(["--known-future", "is_holiday", "--base", "zero"])
         .fails();
     assert!(
-        err.contains("--known-future needs a seasonal base"),
+        err.contains("--known-future needs a base (--base blend or seasonal"),
         "{err}"
     );
 

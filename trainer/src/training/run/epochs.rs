@@ -1,5 +1,5 @@
 //! The epoch loop: shuffled mini-batches, validation, early stopping from
-//! the seasonal base (epoch 0), and the checkpoints of the run's own loop.
+//! the base (epoch 0), and the checkpoints of the run's own loop.
 
 use super::{load_weights, snapshot, trained, DeviceData, Run, StartState};
 use crate::compute;
@@ -46,7 +46,7 @@ pub(super) struct Trained {
 
 impl Run<'_> {
     /// The epoch loop from `start`: the best weights and where it ended. A
-    /// trial (`run/pooled.rs`) writes no epoch rows or checkpoints.
+    /// trial (`run/trials.rs`) writes no epoch rows or checkpoints.
     pub(super) fn train_loop(
         &self,
         meta: &ModelMetadata,
