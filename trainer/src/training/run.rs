@@ -1,12 +1,11 @@
 //! A run from its starting weights (fresh, fine-tuned or resumed) to its
 //! final artifacts: the epoch loop (`run/epochs.rs`), the quantiles'
-//! calibration after it (`run/out_of_fold.rs`), the trials of a fresh run
-//! (`run/trials.rs`: an ETS base, pooled siblings), then the final scoring
-//! with the floor.
+//! calibration after it (`run/out_of_fold.rs`), the pooled trial of a short
+//! series (`run/pooled.rs`), then the final scoring with the floor.
 
 mod epochs;
 mod out_of_fold;
-mod trials;
+mod pooled;
 
 use super::artifacts::finish;
 use super::checkpoint::RunState;
@@ -175,8 +174,8 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// Trains until the epochs run out or patience does (and a fresh run
-    /// its trials too: `run/trials.rs`), then
+    /// Trains until the epochs run out or patience does (and, for a short
+    /// series, pooled with its siblings too: `run/pooled.rs`), then
     /// calibrates, scores and writes the final artifacts.
     pub fn execute(&self, meta: &mut ModelMetadata, start: StartState) -> Result<TrainReport> {
         let started = Instant::now();
@@ -186,12 +185,10 @@ impl<'a> Run<'a> {
         let data = self.device_data(meta)?;
         let trained = self.train_loop(meta, &model, &vars, &data, start, Trial::No)?;
         let own = self.finalist(meta, &vars, &data, trained)?;
-        let mut kept = own;
-        if fresh {
-            if let Some(pooled) = &self.prepared.pooled {
-                kept = self.choose_trial(meta, pooled, Trial::Pooled, kept)?;
-            }
-        }
+        let kept = match &self.prepared.pooled {
+            Some(pooled) if fresh => self.choose_pooling(meta, pooled, own)?,
+            _ => own,
+        };
         let Finalist { run, trained } = kept;
         meta.history = trained.state.history;
         finish(

@@ -24,17 +24,7 @@ use std::time::Instant;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Trial {
     No,
-    /// Pooled with its siblings (`--pool auto`).
     Pooled,
-}
-
-impl Trial {
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Trial::No => "own",
-            Trial::Pooled => "pooled",
-        }
-    }
 }
 
 /// What an epoch loop ends with.
@@ -46,7 +36,7 @@ pub(super) struct Trained {
 
 impl Run<'_> {
     /// The epoch loop from `start`: the best weights and where it ended. A
-    /// trial (`run/trials.rs`) writes no epoch rows or checkpoints.
+    /// trial (`run/pooled.rs`) writes no epoch rows or checkpoints.
     pub(super) fn train_loop(
         &self,
         meta: &ModelMetadata,
@@ -71,7 +61,7 @@ impl Run<'_> {
         let progress = &self.opts.progress;
         let label = match trial {
             Trial::No => meta.prefix.clone(),
-            trial => format!("{} ({})", meta.prefix, trial.name()),
+            Trial::Pooled => format!("{} (pooled)", meta.prefix),
         };
         progress.start(
             Counting::Epochs,
@@ -109,8 +99,8 @@ impl Run<'_> {
                     self.reg.record_epoch(self.run_id, &record)?;
                     self.save_checkpoints(meta, vars, &opt, &state, improved, &mut best)?;
                 }
-                _ if improved => best = Some(snapshot(vars, &Device::Cpu)?),
-                _ => {}
+                Trial::Pooled if improved => best = Some(snapshot(vars, &Device::Cpu)?),
+                Trial::Pooled => {}
             }
             progress.step(
                 epoch as u64,
