@@ -122,7 +122,7 @@ pub fn prepare(
         } else {
             Normalization::fit(&rows[..split.train_rows(window, horizon)])
         };
-        cut.push(SeriesCut { rows, split, norm });
+        cut.push(SeriesCut::new(rows, split, norm, opts));
     }
     let own_train: usize = cut.iter().map(|c| c.split.train).sum();
     let one_series = !global && series.len() == 1;
@@ -173,7 +173,10 @@ pub fn prepare(
         None => cut_windows(&cut, out.known_future.as_ref(), features, opts)?,
     };
     // the model's own series; pooled ones only lent training windows
-    for SeriesCut { rows, split, norm } in cut.into_iter().take(series.len()) {
+    for SeriesCut {
+        rows, split, norm, ..
+    } in cut.into_iter().take(series.len())
+    {
         let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
         let k = out.sales.len();
         for origin in (split.train..split.train + split.val).map(|i| i + window) {
@@ -274,14 +277,11 @@ fn pooled(
         } else {
             Normalization::fit(&rows[..days])
         };
-        out.push(SeriesCut {
-            rows,
-            split: Split {
-                train: windows,
-                val: 0,
-            },
-            norm,
-        });
+        let split = Split {
+            train: windows,
+            val: 0,
+        };
+        out.push(SeriesCut::new(rows, split, norm, opts));
     }
     Ok((out, digests))
 }
