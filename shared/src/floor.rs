@@ -5,8 +5,10 @@
 //! the weight `w` on a grid from 0 (the classical forecast alone: the
 //! fallback) to 1 (the network alone). Since both ends are candidates, the
 //! chosen forecast is never worse on the validation origins than either.
-//! The trainer's scores, `predict`, `backtest` and the browser all apply it
-//! through [`Floor::apply`], so they forecast the same way.
+//! The trainer's scores, `predict`, `backtest` and the browser all blend
+//! through [`Floor::mix`] (`predict` with the ETS forecast it shares with a
+//! hybrid base; [`Floor::apply`] fits the method itself), so they forecast
+//! the same way.
 
 use crate::classical::{auto_ets, EtsModel};
 use crate::metrics::seasonal_naive;

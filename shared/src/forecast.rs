@@ -159,10 +159,7 @@ impl Forecaster {
         // the ETS forecast a hybrid model's base blends in, also the floor's when it stands on ETS
         let mut ets = None;
         if arch.ets_blend() {
-            let fitted = Classical::Ets.forecast(&sales, horizon);
-            let base = fitted
-                .clone()
-                .unwrap_or_else(|_| hybrid::fallback(&sales, horizon));
+            let (base, fitted) = hybrid::base_forecast(&sales, horizon);
             x.extend(base.iter().map(|v| scale.normalize(*v)));
             ets = Some(fitted);
         }

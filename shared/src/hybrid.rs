@@ -8,12 +8,14 @@
 use crate::floor::{ets_fit, finite, Classical, SEASON};
 use crate::metrics::seasonal_naive;
 
-/// The base of the `horizon` days after `history` (sales): ETS fitted on
-/// the whole history, or where it cannot be fitted, [`fallback`].
-pub fn base_forecast(history: &[f32], horizon: usize) -> Vec<f32> {
-    Classical::Ets
-        .forecast(history, horizon)
-        .unwrap_or_else(|_| fallback(history, horizon))
+/// The ETS forecast of the `horizon` days after `history` (sales), fitted
+/// on the whole history, or why it has none (the floor's when it stands on
+/// ETS), and the base that blends it in: it, or where it has none,
+/// [`fallback`].
+pub fn base_forecast(history: &[f32], horizon: usize) -> (Vec<f32>, Result<Vec<f32>, String>) {
+    let ets = Classical::Ets.forecast(history, horizon);
+    let base = ets.clone().unwrap_or_else(|_| fallback(history, horizon));
+    (base, ets)
 }
 
 /// The bases of the `horizon` days after each of `origins` (days of
@@ -69,7 +71,7 @@ mod tests {
     fn the_base_at_the_fit_origin_is_the_forecast_of_a_fit_on_those_days() {
         let sales = weekly(120);
         let at = base_forecasts(&sales, 120, &[120], 7);
-        assert_eq!(at, vec![base_forecast(&sales, 7)]);
+        assert_eq!(at, vec![base_forecast(&sales, 7).0]);
         // and it follows the weekly pattern (day 120 is weekday 1)
         for (h, v) in at[0].iter().enumerate() {
             let want = [10.0, 12.0, 14.0, 16.0, 30.0, 40.0, 5.0][(120 + h) % 7] + 100.0;
@@ -81,7 +83,7 @@ mod tests {
     fn later_origins_run_on_from_the_fit_without_refitting() {
         let sales = weekly(140);
         let at = base_forecasts(&sales, 100, &[100, 107, 133], 7);
-        assert_eq!(at[0], base_forecast(&sales[..100], 7));
+        assert_eq!(at[0], base_forecast(&sales[..100], 7).0);
         // a refit on more days would move the parameters; running on keeps them
         let run_on = ets_fit(&sales[..100]).unwrap();
         let y: Vec<f64> = sales.iter().map(|v| *v as f64).collect();
@@ -99,8 +101,8 @@ mod tests {
 
     #[test]
     fn a_history_ets_cannot_fit_falls_back_to_last_week_or_the_last_day() {
-        assert_eq!(base_forecast(&[3.0, 4.0], 3), vec![4.0; 3]);
-        assert_eq!(base_forecast(&[], 2), vec![0.0; 2]);
+        assert_eq!(base_forecast(&[3.0, 4.0], 3).0, vec![4.0; 3]);
+        assert_eq!(base_forecast(&[], 2).0, vec![0.0; 2]);
         let short: Vec<f32> = (0..5).map(|d| d as f32).collect();
         assert_eq!(base_forecasts(&short, 5, &[5], 2), vec![vec![4.0, 4.0]]);
     }
