@@ -31,34 +31,14 @@ pub enum Classical {
     Ets,
     /// Same weekday last week.
     SeasonalNaive,
-    /// The equal mean of the two: a combination hedges where neither
-    /// method's earlier record says which will forecast the next weeks
-    /// better (QUALITY.md, experiment 34).
-    EtsNaiveMean,
 }
 
 impl Classical {
-    pub const ALL: [Classical; 3] = [
-        Classical::Ets,
-        Classical::SeasonalNaive,
-        Classical::EtsNaiveMean,
-    ];
+    pub const ALL: [Classical; 2] = [Classical::Ets, Classical::SeasonalNaive];
 
     /// The forecast of the `horizon` days after `history` (sales), or why
     /// there is none (a history too short for the method).
     pub fn forecast(self, history: &[f32], horizon: usize) -> Result<Vec<f32>, String> {
-        self.forecast_with(history, horizon, None)
-    }
-
-    /// [`Self::forecast`] reusing `ets`, an ETS forecast of the same days
-    /// already fitted on `history` (a hybrid base's), where it has one.
-    pub fn forecast_with(
-        self,
-        history: &[f32],
-        horizon: usize,
-        ets: Option<Result<Vec<f32>, String>>,
-    ) -> Result<Vec<f32>, String> {
-        let ets = || ets.unwrap_or_else(|| finite(ets_fit(history)?.forecast(horizon)));
         match self {
             Classical::SeasonalNaive if history.len() >= SEASON => {
                 Ok(seasonal_naive(history, horizon, SEASON))
@@ -67,19 +47,9 @@ impl Classical {
                 "seasonal naive needs a week of history, got {} days",
                 history.len()
             )),
-            Classical::Ets => ets(),
-            Classical::EtsNaiveMean => {
-                let naive = Classical::SeasonalNaive.forecast(history, horizon)?;
-                Ok(mean_of(&ets()?, &naive))
-            }
+            Classical::Ets => finite(ets_fit(history)?.forecast(horizon)),
         }
     }
-}
-
-/// The element-wise mean of two forecasts of the same days: the
-/// [`Classical::EtsNaiveMean`] rule, also for many windows at once.
-pub fn mean_of(a: &[f32], b: &[f32]) -> Vec<f32> {
-    a.iter().zip(b).map(|(a, b)| 0.5 * (a + b)).collect()
 }
 
 /// AutoETS with a weekly season fitted on `history` (sales), or an error

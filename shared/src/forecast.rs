@@ -4,7 +4,7 @@
 
 use crate::bundle::{build_model, check_against, read_weights, BundleError};
 use crate::features::{FeatureError, Scale, Series};
-use crate::floor::Floor;
+use crate::floor::{Classical, Floor};
 use crate::hybrid;
 use crate::metadata::ModelMetadata;
 use crate::metrics::Quantiles;
@@ -165,10 +165,11 @@ impl Forecaster {
         }
         let (mut values, mut quantiles) = self.forecast_rows(&x, &[scale])?;
         if let Some(floor) = floor {
-            let classical = floor
-                .classical
-                .forecast_with(&sales, horizon, ets)
-                .map_err(ForecastError::Floor)?;
+            let classical = match (floor.classical, ets) {
+                (Classical::Ets, Some(fitted)) => fitted,
+                (method, _) => method.forecast(&sales, horizon),
+            }
+            .map_err(ForecastError::Floor)?;
             let q = quantiles.as_mut().map(|q| q.values.as_mut_slice());
             floor.mix(&mut values, &classical, q);
         }

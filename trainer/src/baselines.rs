@@ -4,7 +4,7 @@
 //! AICc, as statsforecast's), the same code the floor under every network
 //! forecast uses (`shoptrain_shared::floor`).
 
-use shoptrain_shared::floor::{ets_fit, finite, mean_of, Classical};
+use shoptrain_shared::floor::{ets_fit, finite, Classical};
 use shoptrain_shared::metrics::{seasonal_naive, Quantiles};
 
 /// The weekly season and the baselines' names in reports and metadata.
@@ -85,11 +85,6 @@ pub fn classical_at_origins(
             for f in fit.forecasts_at(&y, origins, horizon) {
                 out.extend(finite(f)?);
             }
-        }
-        Classical::EtsNaiveMean => {
-            let ets = classical_at_origins(Classical::Ets, sales, origins, horizon)?;
-            let naive = classical_at_origins(Classical::SeasonalNaive, sales, origins, horizon)?;
-            out = mean_of(&ets, &naive);
         }
     }
     Ok(out)

@@ -7,7 +7,7 @@ use crate::compute;
 use anyhow::Result;
 use rayon::prelude::*;
 use shoptrain_shared::features::Windows;
-use shoptrain_shared::floor::{ets_fit, finite, mean_of, Classical};
+use shoptrain_shared::floor::{ets_fit, finite, Classical};
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::metrics::{
     moving_average, seasonal_naive_scale, Metrics, QuantileMetrics, Quantiles,
@@ -63,18 +63,10 @@ pub fn baselines(p: &Prepared, horizon: usize) -> Baselines {
 /// order, computed once per prepared data (see `Prepared::classical`).
 pub fn classical(p: &Prepared, horizon: usize) -> &[ClassicalForecasts] {
     p.classical.get_or_init(|| {
-        let ets = classical_on_windows(p, Classical::Ets, horizon);
-        let naive = classical_on_windows(p, Classical::SeasonalNaive, horizon);
-        // the combination from the two, not from a second ETS fit
-        let mean = match (&ets, &naive) {
-            (Ok(e), Ok(n)) => Ok(mean_of(e, n)),
-            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
-        };
-        vec![
-            (Classical::Ets, ets),
-            (Classical::SeasonalNaive, naive),
-            (Classical::EtsNaiveMean, mean),
-        ]
+        Classical::ALL
+            .iter()
+            .map(|&m| (m, classical_on_windows(p, m, horizon)))
+            .collect()
     })
 }
 
@@ -120,7 +112,7 @@ pub fn classical_pick(p: &Prepared, window: usize, horizon: usize) -> Option<Cla
                 _ => spans.push((s, o, o)),
             }
         }
-        let mut cost = [0.0f64; Classical::ALL.len()];
+        let mut cost = [0.0f64; 2];
         for (s, first, last) in spans {
             let sales = &p.sales[s];
             let origins: Vec<usize> = (window.max(2 * WEEK)..=last).collect();
@@ -134,9 +126,7 @@ pub fn classical_pick(p: &Prepared, window: usize, horizon: usize) -> Option<Cla
                 let naive = Classical::SeasonalNaive
                     .forecast(&sales[..o], horizon)
                     .ok()?;
-                let ets = finite(ets).ok()?;
-                let mean = mean_of(&ets, &naive);
-                for (c, f) in cost.iter_mut().zip([ets, naive, mean]) {
+                for (c, f) in cost.iter_mut().zip([finite(ets).ok()?, naive]) {
                     let err: f64 = actual
                         .iter()
                         .zip(&f)
@@ -146,14 +136,11 @@ pub fn classical_pick(p: &Prepared, window: usize, horizon: usize) -> Option<Cla
                 }
             }
         }
-        // the lowest; ties to the method listed first
-        let mut pick = 0;
-        for (i, c) in cost.iter().enumerate() {
-            if *c < cost[pick] {
-                pick = i;
-            }
-        }
-        Some(Classical::ALL[pick])
+        Some(if cost[0] <= cost[1] {
+            Classical::Ets
+        } else {
+            Classical::SeasonalNaive
+        })
     })
 }
 
