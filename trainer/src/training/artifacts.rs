@@ -149,8 +149,7 @@ pub fn validate(
                 candidates.retain(|(m, _)| *m == pick);
             }
         }
-        let weights = recency_weights(&p.val_origins);
-        let cost = |f: &[f32]| recent_mase(p, meta.horizon, &weights, f);
+        let cost = |f: &[f32]| validation_metrics(p, meta.horizon, f).mase;
         if let Some((chosen, _)) = floor::choose(&forecast, &candidates, cost) {
             blend(&chosen, &candidates, &mut forecast, quantiles.as_mut());
             floor = Some(chosen);
@@ -161,35 +160,6 @@ pub fn validate(
         quantiles,
         floor,
     })
-}
-
-/// Days over which a validation window's say in the floor halves with its
-/// age (experiment 34b): the weeks next to the forecast weeks tell most.
-const RECENCY_HALF_LIFE: f64 = 28.0;
-
-/// Each validation window's weight: `0.5^(age / half-life)`, age in days
-/// before its series' last validation origin.
-fn recency_weights(origins: &[(usize, usize)]) -> Vec<f64> {
-    let mut last = std::collections::HashMap::new();
-    for &(s, o) in origins {
-        let l = last.entry(s).or_insert(o);
-        *l = (*l).max(o);
-    }
-    origins
-        .iter()
-        .map(|(s, o)| 0.5f64.powf((last[s] - o) as f64 / RECENCY_HALF_LIFE))
-        .collect()
-}
-
-/// The recency-weighted mean scaled error of forecasts of the validation windows.
-fn recent_mase(p: &Prepared, horizon: usize, weights: &[f64], forecast: &[f32]) -> f64 {
-    let (mut sum, mut total) = (0.0, 0.0);
-    for (i, (a, f)) in p.val.y_raw.iter().zip(forecast).enumerate() {
-        let w = weights[i / horizon];
-        sum += w * (a - f).abs() as f64 / p.val_mase_scale[i / horizon];
-        total += w;
-    }
-    sum / total.max(f64::MIN_POSITIVE)
 }
 
 /// Point metrics of forecasts of the validation windows.
