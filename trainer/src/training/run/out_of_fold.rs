@@ -77,19 +77,7 @@ impl Run<'_> {
             .map(|s| s.spread(meta.spread_floor) / s.std)
             .collect();
         widen(&mut quantiles, &ratios, levels.len(), median, meta.horizon);
-        let mut factors = step_factors(&levels, median, &quantiles, &actual, meta.horizon);
-        // never narrower than the validation windows call for (experiment 35)
-        let split = own * meta.horizon;
-        let recent = step_factors(
-            &levels,
-            median,
-            &quantiles[split * levels.len()..],
-            &actual[split..],
-            meta.horizon,
-        );
-        for (f, r) in factors.iter_mut().zip(recent) {
-            *f = f.max(r);
-        }
+        let factors = step_factors(&levels, median, &quantiles, &actual, meta.horizon);
         let name = format!("{QUANTILE_LAYER}.{SCALE}");
         let (_, scale) = best
             .iter_mut()
