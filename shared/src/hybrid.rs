@@ -5,7 +5,8 @@
 //! trainer's windows and every forecast (`predict`, `backtest`, the
 //! browser) take the ETS forecast from here, so they agree.
 
-use crate::floor::{ets_fit, finite, Classical, SEASON};
+use crate::classical::EtsModel;
+use crate::floor::{finite, Classical, SEASON};
 use crate::metrics::seasonal_naive;
 
 /// The ETS forecast of the `horizon` days after `history` (sales), fitted
@@ -19,17 +20,16 @@ pub fn base_forecast(history: &[f32], horizon: usize) -> (Vec<f32>, Result<Vec<f
 }
 
 /// The bases of the `horizon` days after each of `origins` (days of
-/// `sales` seen): ETS fitted once on the first `fitted_on` days and run on
-/// with the same parameters (no parameter has seen a validation day), or
-/// [`fallback`] where it cannot be fitted or forecasts nothing finite.
+/// `sales` seen): `ets`, fitted once on days before the first origin, run on
+/// with the same parameters (no parameter has seen a day it forecasts), or
+/// [`fallback`] where it could not be fitted or forecasts nothing finite.
 pub fn base_forecasts(
     sales: &[f32],
-    fitted_on: usize,
+    ets: Option<&EtsModel>,
     origins: &[usize],
     horizon: usize,
 ) -> Vec<Vec<f32>> {
-    let fitted_on = fitted_on.min(sales.len());
-    let Ok(model) = ets_fit(&sales[..fitted_on]) else {
+    let Some(model) = ets else {
         return origins
             .iter()
             .map(|&o| fallback(&sales[..o.min(sales.len())], horizon))
@@ -59,6 +59,11 @@ pub fn fallback(history: &[f32], horizon: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::floor::ets_fit;
+
+    fn fitted(sales: &[f32]) -> Option<EtsModel> {
+        ets_fit(sales).ok()
+    }
 
     fn weekly(days: usize) -> Vec<f32> {
         let week = [10.0, 12.0, 14.0, 16.0, 30.0, 40.0, 5.0];
@@ -70,7 +75,7 @@ mod tests {
     #[test]
     fn the_base_at_the_fit_origin_is_the_forecast_of_a_fit_on_those_days() {
         let sales = weekly(120);
-        let at = base_forecasts(&sales, 120, &[120], 7);
+        let at = base_forecasts(&sales, fitted(&sales).as_ref(), &[120], 7);
         assert_eq!(at, vec![base_forecast(&sales, 7).0]);
         // and it follows the weekly pattern (day 120 is weekday 1)
         for (h, v) in at[0].iter().enumerate() {
@@ -82,7 +87,7 @@ mod tests {
     #[test]
     fn later_origins_run_on_from_the_fit_without_refitting() {
         let sales = weekly(140);
-        let at = base_forecasts(&sales, 100, &[100, 107, 133], 7);
+        let at = base_forecasts(&sales, fitted(&sales[..100]).as_ref(), &[100, 107, 133], 7);
         assert_eq!(at[0], base_forecast(&sales[..100], 7).0);
         // a refit on more days would move the parameters; running on keeps them
         let run_on = ets_fit(&sales[..100]).unwrap();
@@ -104,6 +109,7 @@ mod tests {
         assert_eq!(base_forecast(&[3.0, 4.0], 3).0, vec![4.0; 3]);
         assert_eq!(base_forecast(&[], 2).0, vec![0.0; 2]);
         let short: Vec<f32> = (0..5).map(|d| d as f32).collect();
-        assert_eq!(base_forecasts(&short, 5, &[5], 2), vec![vec![4.0, 4.0]]);
+        assert!(fitted(&short).is_none());
+        assert_eq!(base_forecasts(&short, None, &[5], 2), vec![vec![4.0, 4.0]]);
     }
 }

@@ -4,6 +4,7 @@
 //! AICc, as statsforecast's), the same code the floor under every network
 //! forecast uses (`shoptrain_shared::floor`).
 
+use shoptrain_shared::classical::EtsModel;
 use shoptrain_shared::floor::{ets_fit, finite, Classical};
 use shoptrain_shared::metrics::{seasonal_naive, Quantiles};
 
@@ -60,14 +61,15 @@ pub fn ets_with_quantiles(
 
 /// A classical method's forecasts from several origins of one series
 /// (`origins` ascending, each the index of the first forecast day). ETS is
-/// fitted once, on the days before the first origin, and run on to the
+/// `ets`, fitted once on days before the first origin and run on to the
 /// later ones with the same parameters: one fit, not one per origin, and no
 /// parameter has seen a day it forecasts.
-pub fn classical_at_origins(
+pub fn classical_at_origins<'a>(
     method: Classical,
     sales: &[f32],
     origins: &[usize],
     horizon: usize,
+    ets: impl FnOnce() -> Result<&'a EtsModel, String>,
 ) -> Result<Vec<f32>, String> {
     let mut out = Vec::with_capacity(origins.len() * horizon);
     match method {
@@ -77,12 +79,11 @@ pub fn classical_at_origins(
             }
         }
         Classical::Ets => {
-            let Some(&first) = origins.first() else {
+            if origins.is_empty() {
                 return Ok(out);
-            };
-            let fit = ets_fit(&sales[..first])?;
+            }
             let y: Vec<f64> = sales.iter().map(|v| *v as f64).collect();
-            for f in fit.forecasts_at(&y, origins, horizon) {
+            for f in ets()?.forecasts_at(&y, origins, horizon) {
                 out.extend(finite(f)?);
             }
         }
@@ -126,7 +127,8 @@ mod tests {
     fn ets_on_too_little_data_is_an_error_not_a_panic() {
         let err = ets_forecast(&[1.0, 2.0, 3.0], 7).unwrap_err();
         assert!(err.contains("ETS could not be fitted on 3 days"), "{err}");
-        let at = classical_at_origins(Classical::SeasonalNaive, &[1.0; 3], &[], 7).unwrap();
+        let never = || Err("not fitted".to_string());
+        let at = classical_at_origins(Classical::SeasonalNaive, &[1.0; 3], &[], 7, never).unwrap();
         assert!(at.is_empty());
         assert_eq!(naive_forecast(&[1.0, 2.0], 7), None);
     }

@@ -1,7 +1,7 @@
 //! Data → training and validation windows of every selected series.
 
 use super::known_future_fit::{select_columns, Layout};
-use super::series_cut::{cut_windows, SeriesCut};
+use super::series_cut::{cut_windows, EtsBeforeValidation, SeriesCut};
 use super::TrainOptions;
 use crate::data::LoadedData;
 use anyhow::{bail, Result};
@@ -48,6 +48,9 @@ pub struct Prepared {
     /// it has none), computed once for every model type: the floor's
     /// candidates and the ETS baseline.
     pub classical: OnceLock<Vec<ClassicalForecasts>>,
+    /// Each series' ETS fit (by index of `sales`), shared by the floor's
+    /// validation forecasts, its choice of method and the windows' base.
+    pub ets_fits: Vec<EtsBeforeValidation>,
     /// The floor's classical method, chosen over every origin
     /// (`scoring::classical_pick`).
     pub classical_pick: OnceLock<Option<Classical>>,
@@ -104,6 +107,7 @@ pub fn prepare(
         spread_floor: None,
         classical: OnceLock::new(),
         classical_pick: OnceLock::new(),
+        ets_fits: Vec::new(),
         own_train: 0,
         pooled: None,
         with_siblings: false,
@@ -174,7 +178,11 @@ pub fn prepare(
     };
     // the model's own series; pooled ones only lent training windows
     for SeriesCut {
-        rows, split, norm, ..
+        rows,
+        split,
+        norm,
+        ets_fit,
+        ..
     } in cut.into_iter().take(series.len())
     {
         let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
@@ -185,6 +193,7 @@ pub fn prepare(
             out.val_origins.push((k, origin));
         }
         out.sales.push(sales);
+        out.ets_fits.push(ets_fit);
         out.normalization = norm;
     }
     out.own_train = own_train;

@@ -7,7 +7,7 @@ use crate::compute;
 use anyhow::Result;
 use rayon::prelude::*;
 use shoptrain_shared::features::Windows;
-use shoptrain_shared::floor::{ets_fit, finite, Classical};
+use shoptrain_shared::floor::{finite, Classical};
 use shoptrain_shared::forecast::Forecaster;
 use shoptrain_shared::metrics::{
     moving_average, seasonal_naive_scale, Metrics, QuantileMetrics, Quantiles,
@@ -87,7 +87,12 @@ fn classical_on_windows(
     }
     let parts: Vec<Result<Vec<f32>, String>> = groups
         .par_iter()
-        .map(|(s, origins)| classical_at_origins(method, &p.sales[*s], origins, horizon))
+        .map(|(s, origins)| {
+            let sales = &p.sales[*s];
+            classical_at_origins(method, sales, origins, horizon, || {
+                p.ets_fits[*s].get(sales)
+            })
+        })
         .collect();
     let mut out = Vec::with_capacity(p.val_origins.len() * horizon);
     for part in parts {
@@ -104,20 +109,21 @@ fn classical_on_windows(
 /// fitted on the days before the first validation window, as there.
 pub fn classical_pick(p: &Prepared, window: usize, horizon: usize) -> Option<Classical> {
     *p.classical_pick.get_or_init(|| {
-        // (series, first and last validation origin)
-        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+        // (series, last validation origin)
+        let mut spans: Vec<(usize, usize)> = Vec::new();
         for &(s, o) in &p.val_origins {
             match spans.last_mut() {
-                Some((k, _, last)) if *k == s => *last = o,
-                _ => spans.push((s, o, o)),
+                Some((k, last)) if *k == s => *last = o,
+                _ => spans.push((s, o)),
             }
         }
         let mut cost = [0.0f64; 2];
-        for (s, first, last) in spans {
+        for (s, last) in spans {
             let sales = &p.sales[s];
             let origins: Vec<usize> = (window.max(2 * WEEK)..=last).collect();
             let y: Vec<f64> = sales.iter().map(|v| *v as f64).collect();
-            let ets = ets_fit(&sales[..first])
+            let ets = p.ets_fits[s]
+                .get(sales)
                 .ok()?
                 .forecasts_at(&y, &origins, horizon);
             for (&o, ets) in origins.iter().zip(ets) {

@@ -3,8 +3,11 @@
 
 use super::TrainOptions;
 use anyhow::Result;
+use shoptrain_shared::classical::EtsModel;
 use shoptrain_shared::features::{make_windows, KnownFuture, Normalization, Split, Windows};
+use shoptrain_shared::floor::ets_fit;
 use shoptrain_shared::hybrid;
+use std::sync::OnceLock;
 
 /// One series' raw feature rows, their split and their normalisation, and
 /// the ETS forecast of every window when new models blend it in.
@@ -12,6 +15,8 @@ pub struct SeriesCut {
     pub rows: Vec<Vec<f32>>,
     pub split: Split,
     pub norm: Normalization,
+    /// ETS fitted on the days before the first validation window.
+    pub ets_fit: EtsBeforeValidation,
     /// By window start (`--base blend`): computed once, whether the windows
     /// are cut once or twice (known-future columns to choose).
     ets: Option<Vec<Vec<f32>>>,
@@ -24,26 +29,49 @@ impl SeriesCut {
         norm: Normalization,
         opts: &TrainOptions,
     ) -> Self {
-        let ets = opts
-            .blends_ets()
-            .then(|| ets_forecasts(&rows, split, opts.window, opts.horizon));
+        let ets_fit = EtsBeforeValidation::new(split.train + opts.window);
+        let ets = opts.blends_ets().then(|| {
+            let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
+            let origins: Vec<usize> = (0..split.train + split.val)
+                .map(|start| start + opts.window)
+                .collect();
+            let fit = ets_fit.get(&sales).ok();
+            hybrid::base_forecasts(&sales, fit, &origins, opts.horizon)
+        });
         SeriesCut {
             rows,
             split,
             norm,
+            ets_fit,
             ets,
         }
     }
 }
 
-/// The ETS forecast of every window, fitted on the days before the first
-/// validation window's forecast (as the floor's ETS).
-fn ets_forecasts(rows: &[Vec<f32>], split: Split, window: usize, horizon: usize) -> Vec<Vec<f32>> {
-    let sales: Vec<f32> = rows.iter().map(|r| r[0]).collect();
-    let origins: Vec<usize> = (0..split.train + split.val)
-        .map(|start| start + window)
-        .collect();
-    hybrid::base_forecasts(&sales, split.train + window, &origins, horizon)
+/// A series' AutoETS fitted once, on its days before the first validation
+/// window: the windows' base, the floor's validation forecasts and the
+/// floor's choice of method all run it on from there with the same
+/// parameters, so none has seen a day it forecasts.
+pub struct EtsBeforeValidation {
+    days: usize,
+    fit: OnceLock<Result<EtsModel, String>>,
+}
+
+impl EtsBeforeValidation {
+    pub fn new(days: usize) -> Self {
+        EtsBeforeValidation {
+            days,
+            fit: OnceLock::new(),
+        }
+    }
+
+    /// The fit on the first days of `sales` (the series'), made on first use.
+    pub fn get(&self, sales: &[f32]) -> Result<&EtsModel, String> {
+        self.fit
+            .get_or_init(|| ets_fit(&sales[..self.days.min(sales.len())]))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 /// The training and validation windows of every series.
