@@ -40,6 +40,21 @@ pub enum ModelConfig {
     Kan(KanConfig),
 }
 
+/// Numbers per forecast day in the known-future block of a row with
+/// `columns` known-future columns: each column and the base level, or none.
+pub fn known_future_width(columns: usize) -> usize {
+    match columns {
+        0 => 0,
+        k => k + 1,
+    }
+}
+
+/// Where the ETS forecast starts in a flat input row (module docs): the
+/// one rule for a config and for rows laid out before a config exists.
+pub fn ets_offset(window: usize, features: usize, horizon: usize, columns: usize) -> usize {
+    window * features + horizon * known_future_width(columns)
+}
+
 impl ModelConfig {
     /// The default architecture of a type for the given input shape.
     pub fn default_for(
@@ -113,10 +128,7 @@ impl ModelConfig {
 
     /// Inputs per forecast day of the known-future block (0: no block).
     pub fn known_future_width(&self) -> usize {
-        match self.known_future_columns() {
-            0 => 0,
-            k => k + 1,
-        }
+        known_future_width(self.known_future_columns())
     }
 
     /// Whether the base blends the seasonal mean with the ETS forecast the
@@ -128,7 +140,12 @@ impl ModelConfig {
     /// Where the ETS forecast starts in a flat input row (after the history
     /// and the known-future block).
     pub fn ets_offset(&self) -> usize {
-        self.window() * self.features() + self.horizon() * self.known_future_width()
+        ets_offset(
+            self.window(),
+            self.features(),
+            self.horizon(),
+            self.known_future_columns(),
+        )
     }
 
     /// Numbers in one window's flat input row.

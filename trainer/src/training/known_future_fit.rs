@@ -8,7 +8,7 @@
 //! share or amount (temperature on electricity demand, QUALITY.md) stays out.
 
 use shoptrain_shared::features::Windows;
-use shoptrain_shared::models::{base_day, ModelConfig};
+use shoptrain_shared::models::{self, base_day, ModelConfig};
 
 /// Ridge strength, relative to each regressor's own sum of squares.
 const RIDGE: f64 = 0.01;
@@ -50,12 +50,7 @@ impl Layout {
 
     /// After the history and the known-future block (none without columns).
     fn ets_offset(&self) -> usize {
-        let block = if self.columns > 0 {
-            self.columns + 1
-        } else {
-            0
-        };
-        self.window * self.features + self.horizon * block
+        models::ets_offset(self.window, self.features, self.horizon, self.columns)
     }
 
     /// The seasonal mean and the ETS forecast (the mean again without one)
@@ -85,8 +80,8 @@ impl Layout {
             (0..self.horizon).map(move |h| {
                 let (seasonal, ets) = self.bases(x, h);
                 let base = seasonal + self.blend.get(h).map_or(0.0, |w| w * (ets - seasonal));
-                let block =
-                    &x[self.window * self.features + h * (self.columns + 1)..][..self.columns + 1];
+                let width = models::known_future_width(self.columns);
+                let block = &x[self.window * self.features + h * width..][..width];
                 let level = block[self.columns] as f64;
                 let z = cols
                     .iter()
