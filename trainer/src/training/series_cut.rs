@@ -50,8 +50,9 @@ impl SeriesCut {
 
 /// A series' AutoETS fitted once, on its days before the first validation
 /// window: the windows' base, the floor's validation forecasts and the
-/// floor's choice of method all run it on from there with the same
-/// parameters, so none has seen a day it forecasts.
+/// floor's choice of method all run it on with the same parameters, so no
+/// parameter has seen a validation day (training's origins are in sample:
+/// QUALITY.md, experiment 33f).
 pub struct EtsBeforeValidation {
     days: usize,
     fit: OnceLock<Result<EtsModel, String>>,
